@@ -32,8 +32,9 @@ static const struct dsim_opt deploy_opts[] = {
 static const struct dsim_cmd deploy_cmd = {
 	"dsim-deploy",
 	"--version V [--rolling | --recreate] [--max-unavailable N|P%]\n"
-	    "[--max-surge N|P%] [--health-timeout DUR] [--max-failures N|P%]\n"
-	    "[--no-rollback] [--dry-run] [--speed X] [--wait] [-e NAME]",
+	    " [--max-surge N|P%] [--health-timeout DUR] [--max-failures N|P%]\n"
+	    " [--no-rollback] [--dry-run] [--speed X] [--wait] [-e NAME]\n"
+	    " [--format FMT] [-q] [-v]",
 	"Roll a new version out to the app tier, rolling back on failure.",
 	deploy_opts
 };

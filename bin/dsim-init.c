@@ -28,7 +28,8 @@ static const struct dsim_opt init_opts[] = {
 
 static const struct dsim_cmd init_cmd = {
 	"dsim-init",
-	"[-e NAME] [-n N] [-s SEED] [--start TIME] [-f] [--wait]",
+	"[-e NAME] [-n N] [-s SEED] [--start TIME] [-f] [--wait]\n"
+	    " [--format FMT] [-q] [-v]",
 	"Create an environment's world from its template.",
 	init_opts
 };

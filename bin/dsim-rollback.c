@@ -23,8 +23,8 @@ static const struct dsim_opt rollback_opts[] = {
 static const struct dsim_cmd rollback_cmd = {
 	"dsim-rollback",
 	"[--to previous|REVISION] [--max-unavailable N|P%] [--max-surge N|P%]\n"
-	    "[--health-timeout DUR] [--max-failures N|P%] [--dry-run]\n"
-	    "[--speed X] [--wait] [-e NAME]",
+	    " [--health-timeout DUR] [--max-failures N|P%] [--dry-run]\n"
+	    " [--speed X] [--wait] [-e NAME] [--format FMT] [-q] [-v]",
 	"Return the app tier to the previous or a named revision.",
 	rollback_opts
 };

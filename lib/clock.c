@@ -75,6 +75,19 @@ dsim_clock_format(dsim_ms t, char *buf)
 	buf[24] = '\0';
 }
 
+/* The number of days in a month of a year. */
+static int
+clock_month_days(int y, int m)
+{
+	static const int days[] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+
+	if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+		return 29;
+	return days[m - 1];
+}
+
 static int
 clock_digits(const char **p, int n, int *out)
 {
@@ -133,8 +146,8 @@ dsim_clock_parse(const char *s, dsim_ms *out)
 		om *= sign;
 	} else
 		return -1;
-	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || sec > 60)
+	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 ||
+	    d > clock_month_days(y, mo) || h > 23 || mi > 59 || sec > 60)
 		return -1;
 	t = clock_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 	t -= oh * 3600 + om * 60;

@@ -222,6 +222,10 @@ out_text_value(FILE *fp, const json_t *v)
 			fputs(str, fp);
 		return;
 	}
+	if (json_is_real(v)) {
+		fprintf(fp, "%.15g", json_real_value(v));
+		return;
+	}
 	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	fputs(s != NULL ? s : "?", fp);
 	free(s);

@@ -41,12 +41,17 @@ opt_help(const struct dsim_cmd *cmd)
 	const struct dsim_opt *tables[] = { cmd->opts, opt_common };
 	const char *line, *nl;
 	size_t t, i;
+	int n;
 
 	for (line = cmd->synopsis; line != NULL; line = nl ? nl + 1 : NULL) {
 		nl = strchr(line, '\n');
-		printf("%s %s %.*s\n", line == cmd->synopsis ? "usage:" :
-		    "      ", cmd->name,
-		    (int)(nl ? (size_t)(nl - line) : strlen(line)), line);
+		n = (int)(nl ? (size_t)(nl - line) : strlen(line));
+		if (*line == ' ')
+			printf("%*s%.*s\n", (int)strlen(cmd->name) + 6, "",
+			    n - 1, line + 1);
+		else
+			printf("%s %s %.*s\n", line == cmd->synopsis ?
+			    "usage:" : "   or:", cmd->name, n, line);
 	}
 	printf("\n%s\n\noptions:\n", cmd->about);
 	for (t = 0; t < 2; t++) {
@@ -56,28 +61,17 @@ opt_help(const struct dsim_cmd *cmd)
 
 			if (o->help == NULL)
 				continue;
-			snprintf(left, sizeof left, "%s%c%s--%s%s%s",
-			    o->key < 256 ? "-" : "  ",
-			    o->key < 256 ? o->key : ' ',
-			    o->key < 256 ? ", " : "  ", o->name,
-			    o->arg ? " " : "", o->arg ? o->arg : "");
+			if (o->key < 256)
+				snprintf(left, sizeof left, "-%c, --%s%s%s",
+				    o->key, o->name, o->arg ? " " : "",
+				    o->arg ? o->arg : "");
+			else
+				snprintf(left, sizeof left, "    --%s%s%s",
+				    o->name, o->arg ? " " : "",
+				    o->arg ? o->arg : "");
 			printf("  %-30s %s\n", left, o->help);
 		}
 	}
-}
-
-/* Print the options one a line, for the shell completions. */
-static void
-opt_list(const struct dsim_cmd *cmd)
-{
-	const struct dsim_opt *tables[] = { cmd->opts, opt_common };
-	size_t t, i;
-
-	for (t = 0; t < 2; t++)
-		for (i = 0; tables[t][i].name != NULL; i++)
-			if (tables[t][i].help != NULL)
-				printf("--%s%s\n", tables[t][i].name,
-				    tables[t][i].arg ? "=" : "");
 }
 
 /*
@@ -94,6 +88,21 @@ opt_own_version(const struct dsim_cmd *cmd)
 		if (strcmp(cmd->opts[i].name, "version") == 0)
 			return &cmd->opts[i];
 	return NULL;
+}
+
+/* Print the options one a line, for the shell completions. */
+static void
+opt_list(const struct dsim_cmd *cmd)
+{
+	const struct dsim_opt *tables[] = { cmd->opts, opt_common };
+	size_t t, i;
+
+	for (t = 0; t < 2; t++)
+		for (i = 0; tables[t][i].name != NULL; i++)
+			if (tables[t][i].help != NULL && !(t == 1 &&
+			    tables[t][i].key == 'V' && opt_own_version(cmd)))
+				printf("--%s%s\n", tables[t][i].name,
+				    tables[t][i].arg ? "=" : "");
 }
 
 /* Build getopt_long's tables from the program's and the common ones. */
@@ -136,10 +145,10 @@ opt_culprit(char **argv, int at, int optopt_, char *buf, size_t len)
 {
 	const char *word = argv[at - 1];
 
-	if (optopt_ != 0 && optopt_ < 256)
-		snprintf(buf, len, "-%c", optopt_);
-	else
+	if (strncmp(word, "--", 2) == 0 || optopt_ == 0 || optopt_ >= 256)
 		snprintf(buf, len, "%.*s", (int)strcspn(word, "="), word);
+	else
+		snprintf(buf, len, "-%c", optopt_);
 }
 
 /*
@@ -197,8 +206,12 @@ dsim_opt_parse(const struct dsim_cmd *cmd, int argc, char **argv,
 				optarg = argv[optind++];
 			}
 			dsim_error_clear(&err);
-			if ((rc = fn(state, c, optarg, &err)) != 0)
+			if ((rc = fn(state, c, optarg, &err)) == 0)
+				break;
+			if (rc != DSIM_EX_USAGE)
 				return dsim_log_report(&err);
+			return dsim_log_usage("%s%s%s", err.subject,
+			    *err.subject ? ": " : "", err.reason);
 		}
 	}
 	*argi = optind;

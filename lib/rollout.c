@@ -175,7 +175,6 @@ rollout_pace(struct rollout *r)
 
 	if (r->o->speed <= 0)
 		return;
-	r->sink->flush(r->sink);
 	due = r->wall + (dsim_ms)((double)(r->w->clock - r->started) /
 	    r->o->speed);
 	dsim_clock_sleep(due - dsim_clock_now());
@@ -272,6 +271,7 @@ rollout_step(struct rollout *r, struct dsim_error *err)
 	    r->res->steps, down + gone, up, failed);
 	if (rollout_commit(r, "rollout step", err) != 0)
 		return err->code;
+	r->sink->flush(r->sink);
 	rollout_pace(r);
 	return 0;
 }
@@ -354,9 +354,11 @@ rollout_result_record(struct rollout *r)
 	dsim_rec_str(rec, "operation", r->o->operation);
 	dsim_rec_str(rec, "status", dsim_rollout_statuses[res->status]);
 	dsim_rec_int(rec, "revision", res->revision);
-	if (res->rollback_revision)
+	if (res->rollback_revision) {
 		dsim_rec_int(rec, "rollback_revision",
 		    res->rollback_revision);
+		dsim_rec_str(rec, "rollback_version", res->rollback_version);
+	}
 	dsim_rec_str(rec, "from_version", res->from_version);
 	dsim_rec_str(rec, "to_version", r->o->version);
 	dsim_rec_int(rec, "steps", res->steps);
@@ -461,6 +463,8 @@ rollout_back(struct rollout *r, const char *from, struct dsim_error *err)
 
 	rev = dsim_world_add_revision(r->w, from, "auto-rollback");
 	r->res->rollback_revision = rev->number;
+	snprintf(r->res->rollback_version, sizeof r->res->rollback_version,
+	    "%s", from);
 	dsim_log_warn(r->w->env, "%s; rolling back to %s", err->reason, from);
 	dsim_error_clear(&why);
 	rc = rollout_phase(r, from, "rollback", &why);
@@ -478,10 +482,13 @@ rollout_back(struct rollout *r, const char *from, struct dsim_error *err)
 	return DSIM_ROLLOUT_FAILED;
 }
 
-/* Run the phases and settle the revision's status. */
+/*
+ * Run the phases and settle the revision's status; on failure, roll back
+ * to good, the last version that succeeded.
+ */
 static int
 rollout_execute(struct rollout *r, struct dsim_revision *rev,
-    const char *from, struct dsim_error *err)
+    const char *good, struct dsim_error *err)
 {
 	int rc, number = rev->number;
 
@@ -494,12 +501,12 @@ rollout_execute(struct rollout *r, struct dsim_revision *rev,
 	if (err->code != DSIM_EX_FAILED)
 		return -1;
 	snprintf(r->res->reason, sizeof r->res->reason, "%s", err->reason);
-	if (r->o->no_rollback || strcmp(from, r->o->version) == 0) {
+	if (r->o->no_rollback || strcmp(good, r->o->version) == 0) {
 		strcpy(rev->status, "failed");
 		return DSIM_ROLLOUT_FAILED;
 	}
 	strcpy(rev->status, "rolled_back");
-	return rollout_back(r, from, err);
+	return rollout_back(r, good, err);
 }
 
 /*
@@ -517,13 +524,14 @@ dsim_rollout_run(struct dsim_world *w, struct dsim_store *st,
 	struct rollout r = { w, st, health, sink, o, res, { 0 }, 0, 0, 0, 0,
 	    0, NULL, NULL, 0, 0, w->clock, dsim_clock_now() };
 	struct dsim_revision *rev;
-	char from[DSIM_VERSION_MAX];
+	char from[DSIM_VERSION_MAX], good[DSIM_VERSION_MAX];
 	int rc;
 
 	memset(res, 0, sizeof *res);
 	if (rollout_resolve(&r, err) != 0)
 		return err->code;
-	snprintf(from, sizeof from, "%s", rollout_last_good(w));
+	snprintf(from, sizeof from, "%s", dsim_world_current_version(w));
+	snprintf(good, sizeof good, "%s", rollout_last_good(w));
 	snprintf(res->from_version, sizeof res->from_version, "%s", from);
 	res->min_available = w->replicas;
 	if (o->dry_run || rollout_converged(&r)) {
@@ -542,7 +550,7 @@ dsim_rollout_run(struct dsim_world *w, struct dsim_store *st,
 	rollout_plan_record(&r, from, rev->number);
 	if (rollout_commit(&r, "rollout start", err) != 0)
 		goto out;
-	rc = rollout_execute(&r, rev, from, err);
+	rc = rollout_execute(&r, rev, good, err);
 	if (rc < 0)
 		goto out;
 	res->status = rc;

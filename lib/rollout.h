@@ -35,7 +35,8 @@ struct dsim_rollout_opts {
 struct dsim_rollout_result {
 	int		 status;	/* enum dsim_rollout_status */
 	int		 revision;
-	int		 rollback_revision;
+	int		 rollback_revision;	/* when rolled back */
+	char		 rollback_version[DSIM_VERSION_MAX];
 	int		 steps;
 	dsim_ms		 duration;
 	size_t		 min_available;

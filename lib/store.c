@@ -351,6 +351,7 @@ dsim_store_load(struct dsim_store *st, struct dsim_world *w,
 	store_path(st, "journal.jsonl", path, sizeof path);
 	if (store_replay(st, w, path, err) != 0)
 		return err->code;
+	store_path(st, "world.json", path, sizeof path);
 	if (store_check(w, path, err) != 0)
 		return err->code;
 	store_rebase(st, w);
