@@ -69,7 +69,11 @@ dsim_cli_start(struct dsim_cli *cli, int flags, struct dsim_error *err)
 		return err->code;
 	if (dsim_store_open(&cli->st, cli->env, cli->program, err) != 0)
 		return err->code;
-	if ((flags & DSIM_CLI_LOCK) && dsim_store_lock(&cli->st, cli->wait, err) != 0)
+	/* No lock file is made for a world that is not there. */
+	if ((flags & DSIM_CLI_LOAD) && dsim_store_require(&cli->st, err) != 0)
+		return err->code;
+	if ((flags & DSIM_CLI_LOCK) &&
+	    dsim_store_lock(&cli->st, cli->wait, err) != 0)
 		return err->code;
 	if ((flags & DSIM_CLI_LOAD) == 0)
 		return 0;

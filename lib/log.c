@@ -93,6 +93,13 @@ log_line(const char *subject, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+static void
+log_hint(void)
+{
+	fprintf(stderr, "Try '%s --help' for more information.\n",
+	    log_program);
+}
+
 /* Say that something failed. */
 void
 dsim_log_error(const char *subject, const char *fmt, ...)
@@ -130,11 +137,16 @@ dsim_log_info(const char *subject, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Report a library error and return the exit status it calls for. */
+/*
+ * Report a library error and return the exit status it calls for; a
+ * usage error gets the hint to --help, as every usage error does.
+ */
 int
 dsim_log_report(const struct dsim_error *err)
 {
 	dsim_log_error(err->subject, "%s", err->reason);
+	if (err->code == DSIM_EX_USAGE)
+		log_hint();
 	return err->code;
 }
 
@@ -147,7 +159,6 @@ dsim_log_usage(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_line(NULL, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "Try '%s --help' for more information.\n",
-	    log_program);
+	log_hint();
 	return DSIM_EX_USAGE;
 }

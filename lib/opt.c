@@ -206,12 +206,8 @@ dsim_opt_parse(const struct dsim_cmd *cmd, int argc, char **argv,
 				optarg = argv[optind++];
 			}
 			dsim_error_clear(&err);
-			if ((rc = fn(state, c, optarg, &err)) == 0)
-				break;
-			if (rc != DSIM_EX_USAGE)
+			if ((rc = fn(state, c, optarg, &err)) != 0)
 				return dsim_log_report(&err);
-			return dsim_log_usage("%s%s%s", err.subject,
-			    *err.subject ? ": " : "", err.reason);
 		}
 	}
 	*argi = optind;

@@ -309,17 +309,25 @@ rollout_phase(struct rollout *r, const char *version, const char *phase,
 	}
 }
 
-/* Estimate the steps a rollout to the target takes, for the plan. */
+/*
+ * Estimate the steps a rollout to the target takes, for the plan: the
+ * instances not yet ready on the target, replaced surge + unavailable at
+ * a time.
+ */
 static int64_t
 rollout_batches(const struct rollout *r)
 {
-	size_t ready, new_live, old_ready, per;
+	const struct dsim_world *w = r->w;
+	size_t done = 0, todo, per, i;
 
-	rollout_tally(r, &ready, &new_live, &old_ready);
+	for (i = 0; i < w->ninstances; i++)
+		done += w->instances[i].version == r->target_idx &&
+		    w->instances[i].state == DSIM_INSTANCE_READY;
+	todo = w->replicas > done ? w->replicas - done : 0;
 	if (r->strategy == DSIM_STRATEGY_RECREATE)
-		return new_live < r->w->replicas || old_ready > 0;
+		return todo > 0;
 	per = (size_t)(r->surge + r->unavailable);
-	return (int64_t)((r->w->ninstances - new_live + per - 1) / per);
+	return (int64_t)((todo + per - 1) / per);
 }
 
 static void
@@ -422,21 +430,23 @@ rollout_converged(struct rollout *r)
 	    strcmp(dsim_world_current_version(r->w), r->o->version) == 0;
 }
 
-/* Mark a rollout that a killed command left behind as interrupted. */
+/*
+ * Mark what a killed command left in progress as interrupted: the rollout
+ * and, if it died rolling back, the automatic rollback too.
+ */
 static void
 rollout_recover(struct dsim_world *w)
 {
-	struct dsim_revision *rev;
-	json_int_t number;
+	size_t i;
 
 	if (w->rollout == NULL)
 		return;
-	number = json_integer_value(json_object_get(w->rollout, "revision"));
-	if ((rev = dsim_world_revision(w, (int)number)) != NULL &&
-	    strcmp(rev->status, "in_progress") == 0)
-		strcpy(rev->status, "interrupted");
+	for (i = 0; i < w->nhistory; i++)
+		if (strcmp(w->history[i].status, "in_progress") == 0)
+			strcpy(w->history[i].status, "interrupted");
 	dsim_log_warn(w->env, "taking over from an interrupted rollout of "
-	    "revision %lld", (long long)number);
+	    "revision %lld", (long long)json_integer_value(json_object_get(
+	    w->rollout, "revision")));
 	json_decref(w->rollout);
 	w->rollout = NULL;
 }

@@ -168,6 +168,16 @@ dsim_store_lock(struct dsim_store *st, int wait, struct dsim_error *err)
 	return 0;
 }
 
+/* 0 when the environment has a world, else 66 saying how to make one. */
+int
+dsim_store_require(const struct dsim_store *st, struct dsim_error *err)
+{
+	if (dsim_store_exists(st))
+		return 0;
+	return dsim_error_set(err, DSIM_EX_NOINPUT, st->env,
+	    "no such world; create it with dsim-init --env %s", st->env);
+}
+
 /* Whether the environment has a world. */
 int
 dsim_store_exists(const struct dsim_store *st)
@@ -235,9 +245,7 @@ store_load_snapshot(struct dsim_store *st, struct dsim_world *w,
 	if ((snap = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr)) ==
 	    NULL) {
 		if (access(path, F_OK) == -1 && errno == ENOENT)
-			return dsim_error_set(err, DSIM_EX_NOINPUT, st->env,
-			    "no such world; create it with dsim-init --env %s",
-			    st->env);
+			return dsim_store_require(st, err);
 		return store_parse_error(path, &jerr, 0, err);
 	}
 	if (json_unpack(snap, "{s:s, s:I, s:I, s:I}", "format", &format,

@@ -36,6 +36,7 @@ int	 dsim_store_lock(struct dsim_store *, int, struct dsim_error *);
 int	 dsim_store_load(struct dsim_store *, struct dsim_world *,
 	    struct dsim_error *);
 int	 dsim_store_exists(const struct dsim_store *);
+int	 dsim_store_require(const struct dsim_store *, struct dsim_error *);
 int	 dsim_store_create(struct dsim_store *, struct dsim_world *,
 	    struct dsim_error *);
 int	 dsim_store_commit(struct dsim_store *, struct dsim_world *,
