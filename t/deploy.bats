@@ -5,32 +5,7 @@
 load helper
 bats_require_minimum_version 1.5.0
 
-# How many records of a kind in $output pass a jq test: count KIND TEST
-count() {
-	printf '%s\n' "$output" |
-	    jq -s --arg k "$1" "map(select(.kind == \$k) | select($2)) | length"
-}
-
-# Run dsim-deploy expecting a usage error: the message, then the hint.
-# usage_error MESSAGE ARG...
-usage_error() {
-	local msg=$1
-
-	shift
-	run --separate-stderr dsim-deploy "$@"
-	assert_failure 64
-	assert_equal "$output" ""
-	assert_equal "$stderr" "$(printf '%s\n' "dsim-deploy: $msg" \
-	    "Try 'dsim-deploy --help' for more information.")"
-}
-
-# The names and contents of the world's files, leaving out the lock file,
-# which names the last holder rather than the world.
-state_digest() {
-	(cd "$DSIM_HOME" && find . | LC_ALL=C sort &&
-	    find . -type f ! -name '*.lock' -exec sha256sum {} + |
-	    LC_ALL=C sort)
-}
+PROG=dsim-deploy
 
 # --- a rolling deploy ------------------------------------------------------
 

@@ -33,3 +33,30 @@ records() {
 field() {
 	printf '%s\n' "$output" | jq -r --arg k "$1" "select(.kind == \$k) | $2"
 }
+
+# How many records of a kind in $output pass a jq test: count KIND TEST
+count() {
+	printf '%s\n' "$output" |
+	    jq -s --arg k "$1" "map(select(.kind == \$k) | select($2)) | length"
+}
+
+# The names and contents of the world's files, leaving out the lock file,
+# which names the last holder rather than the world.
+state_digest() {
+	(cd "$DSIM_HOME" && find . | LC_ALL=C sort &&
+	    find . -type f ! -name '*.lock' -exec sha256sum {} + |
+	    LC_ALL=C sort)
+}
+
+# Run $PROG expecting a usage error: the message, then the hint.
+# usage_error MESSAGE ARG...
+usage_error() {
+	local msg=$1
+
+	shift
+	run --separate-stderr "$PROG" "$@"
+	assert_failure 64
+	assert_equal "$output" ""
+	assert_equal "$stderr" "$(printf '%s\n' "$PROG: $msg" \
+	    "Try '$PROG --help' for more information.")"
+}
