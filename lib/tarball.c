@@ -1,0 +1,312 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "tarball.h"
+
+#define TARBALL_BLOCK	(256 * 1024)
+
+const char *const dsim_tarball_compressions[] = { "zstd", "gzip", "none",
+    NULL };
+const char *const dsim_tarball_suffixes[] = { ".tar.zst", ".tar.gz", ".tar",
+    NULL };
+
+/* An archive being written to, or read from, a file descriptor. */
+struct dsim_tarball {
+	struct archive	*a;
+	struct archive_entry *entry;
+	int		 fd;
+	int		 own_fd;	/* opened here, closed by free */
+	const char	*path;		/* for messages */
+	dsim_ms		 mtime;
+	struct dsim_sha256 sha;		/* of the file's bytes */
+	uint64_t	 bytes;
+	int		 io_errno;	/* a read or write of the file failed */
+	char		*buf;		/* reading: the file's bytes */
+};
+
+/* The compression named s, or -1. */
+int
+dsim_tarball_compression(const char *s)
+{
+	int i;
+
+	for (i = 0; dsim_tarball_compressions[i] != NULL; i++)
+		if (strcmp(s, dsim_tarball_compressions[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* libarchive's writer: to the file, hashing what goes. */
+static la_ssize_t
+tarball_write_cb(struct archive *a, void *arg, const void *buf, size_t len)
+{
+	struct dsim_tarball *t = arg;
+	const char *p = buf;
+	size_t left = len;
+	ssize_t n;
+
+	while (left > 0) {
+		if ((n = write(t->fd, p, left)) == -1) {
+			if (errno == EINTR)
+				continue;
+			t->io_errno = errno;
+			archive_set_error(a, errno, "%s", strerror(errno));
+			return -1;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	dsim_sha256_update(&t->sha, buf, len);
+	t->bytes += len;
+	return (la_ssize_t)len;
+}
+
+/* Turn libarchive's last error into err: 74 for the file, else code. */
+static int
+tarball_error(struct dsim_tarball *t, int code, struct dsim_error *err)
+{
+	const char *msg = archive_error_string(t->a);
+
+	if (t->io_errno != 0)
+		return dsim_error_set(err, DSIM_EX_IOERR, t->path, "%s",
+		    strerror(t->io_errno));
+	return dsim_error_set(err, code, t->path, "%s",
+	    msg != NULL ? msg : "archive error");
+}
+
+/* A tarball on fd, its hash started. */
+static struct dsim_tarball *
+tarball_new(int fd, const char *path)
+{
+	struct dsim_tarball *t = calloc(1, sizeof *t);
+
+	if (t == NULL)
+		abort();
+	t->fd = fd;
+	t->path = path;
+	dsim_sha256_init(&t->sha);
+	return t;
+}
+
+/* Choose the filter; zstd may use threads of its own. */
+static int
+tarball_filter(struct dsim_tarball *t, int compression, int threads)
+{
+	char n[16];
+
+	if (compression == DSIM_TARBALL_GZIP)
+		return archive_write_add_filter_gzip(t->a);
+	if (compression == DSIM_TARBALL_NONE)
+		return archive_write_add_filter_none(t->a);
+	if (archive_write_add_filter_zstd(t->a) != ARCHIVE_OK)
+		return ARCHIVE_FATAL;
+	if (threads > 1) {
+		snprintf(n, sizeof n, "%d", threads);
+		/* Older libarchives lack the option; one thread still works. */
+		archive_write_set_filter_option(t->a, "zstd", "threads", n);
+	}
+	return ARCHIVE_OK;
+}
+
+/*
+ * Start a tar archive on fd (path names it in messages), compressed as
+ * asked, its members dated mtime.
+ */
+int
+dsim_tarball_create(struct dsim_tarball **out, int fd, const char *path,
+    int compression, int threads, dsim_ms mtime, struct dsim_error *err)
+{
+	struct dsim_tarball *t = tarball_new(fd, path);
+
+	*out = t;
+	t->mtime = mtime;
+	if ((t->a = archive_write_new()) == NULL ||
+	    (t->entry = archive_entry_new()) == NULL)
+		abort();
+	if (tarball_filter(t, compression, threads) != ARCHIVE_OK ||
+	    archive_write_set_format_pax_restricted(t->a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(t->a, 1) != ARCHIVE_OK ||
+	    archive_write_open(t->a, t, NULL, tarball_write_cb, NULL) !=
+	    ARCHIVE_OK)
+		return tarball_error(t, DSIM_EX_IOERR, err);
+	return 0;
+}
+
+/* Add a regular file member name holding len bytes of buf. */
+int
+dsim_tarball_add(struct dsim_tarball *t, const char *name, const void *buf,
+    size_t len, struct dsim_error *err)
+{
+	const char *p = buf;
+	la_ssize_t n;
+
+	archive_entry_clear(t->entry);
+	archive_entry_set_pathname(t->entry, name);
+	archive_entry_set_filetype(t->entry, AE_IFREG);
+	archive_entry_set_perm(t->entry, 0644);
+	archive_entry_set_size(t->entry, (la_int64_t)len);
+	archive_entry_set_mtime(t->entry, t->mtime / 1000, 0);
+	if (archive_write_header(t->a, t->entry) != ARCHIVE_OK)
+		return tarball_error(t, DSIM_EX_IOERR, err);
+	while (len > 0) {
+		if ((n = archive_write_data(t->a, p, len)) <= 0)
+			return tarball_error(t, DSIM_EX_IOERR, err);
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * End the archive and sync it to disk; give the file's SHA-256 and size.
+ */
+int
+dsim_tarball_finish(struct dsim_tarball *t, char *sha, uint64_t *size,
+    struct dsim_error *err)
+{
+	if (archive_write_close(t->a) != ARCHIVE_OK)
+		return tarball_error(t, DSIM_EX_IOERR, err);
+	if (fsync(t->fd) == -1)
+		return dsim_error_errno(err, DSIM_EX_IOERR, t->path, "fsync");
+	dsim_sha256_final(&t->sha, sha);
+	*size = t->bytes;
+	return 0;
+}
+
+/* libarchive's reader: from the file, hashing what comes. */
+static la_ssize_t
+tarball_read_cb(struct archive *a, void *arg, const void **out)
+{
+	struct dsim_tarball *t = arg;
+	ssize_t n;
+
+	while ((n = read(t->fd, t->buf, TARBALL_BLOCK)) == -1) {
+		if (errno == EINTR)
+			continue;
+		t->io_errno = errno;
+		archive_set_error(a, errno, "%s", strerror(errno));
+		return -1;
+	}
+	dsim_sha256_update(&t->sha, t->buf, (size_t)n);
+	t->bytes += (uint64_t)n;
+	*out = t->buf;
+	return n;
+}
+
+/* Open the archive at path for reading, whatever its compression. */
+int
+dsim_tarball_open(struct dsim_tarball **out, const char *path,
+    struct dsim_error *err)
+{
+	struct dsim_tarball *t;
+	int fd;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return dsim_error_errno(err, errno == ENOENT ?
+		    DSIM_EX_NOINPUT : DSIM_EX_IOERR, path, "cannot open");
+	*out = t = tarball_new(fd, path);
+	t->own_fd = 1;
+	if ((t->buf = malloc(TARBALL_BLOCK)) == NULL ||
+	    (t->a = archive_read_new()) == NULL)
+		abort();
+	archive_read_support_filter_zstd(t->a);
+	archive_read_support_filter_gzip(t->a);
+	archive_read_support_format_tar(t->a);
+	if (archive_read_open(t->a, t, NULL, tarball_read_cb, NULL) !=
+	    ARCHIVE_OK)
+		return tarball_error(t, DSIM_EX_FAILED, err);
+	return 0;
+}
+
+/*
+ * Go to the next member: 1 with its name and size, 0 at the end of the
+ * archive, or -1 with err filled (code 1 when the archive is damaged).
+ */
+int
+dsim_tarball_next(struct dsim_tarball *t, const char **name, uint64_t *size,
+    struct dsim_error *err)
+{
+	struct archive_entry *e;
+	int rc = archive_read_next_header(t->a, &e);
+
+	if (rc == ARCHIVE_EOF)
+		return 0;
+	if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
+		tarball_error(t, DSIM_EX_FAILED, err);
+		return -1;
+	}
+	if (archive_entry_filetype(e) != AE_IFREG) {
+		dsim_error_set(err, DSIM_EX_FAILED, archive_entry_pathname(e),
+		    "is not a regular file");
+		return -1;
+	}
+	*name = archive_entry_pathname(e);
+	*size = (uint64_t)archive_entry_size(e);
+	return 1;
+}
+
+/* Read up to len bytes of the member; 0 at its end, -1 with err filled. */
+ssize_t
+dsim_tarball_read(struct dsim_tarball *t, void *buf, size_t len,
+    struct dsim_error *err)
+{
+	la_ssize_t n = archive_read_data(t->a, buf, len);
+
+	if (n < 0) {
+		tarball_error(t, DSIM_EX_FAILED, err);
+		return -1;
+	}
+	return n;
+}
+
+/*
+ * Read what is left of the file past the archive's end, and give the
+ * SHA-256 and size of all of it.
+ */
+int
+dsim_tarball_drain(struct dsim_tarball *t, char *sha, uint64_t *size,
+    struct dsim_error *err)
+{
+	ssize_t n;
+
+	while ((n = read(t->fd, t->buf, TARBALL_BLOCK)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return dsim_error_errno(err, DSIM_EX_IOERR, t->path,
+			    "read");
+		dsim_sha256_update(&t->sha, t->buf, (size_t)n);
+		t->bytes += (uint64_t)n;
+	}
+	dsim_sha256_final(&t->sha, sha);
+	*size = t->bytes;
+	return 0;
+}
+
+/* Let go of an archive, written or read, finished or not. */
+void
+dsim_tarball_free(struct dsim_tarball *t)
+{
+	if (t == NULL)
+		return;
+	if (t->a != NULL && t->entry != NULL)
+		archive_write_free(t->a);
+	else if (t->a != NULL)
+		archive_read_free(t->a);
+	archive_entry_free(t->entry);
+	if (t->own_fd)
+		close(t->fd);
+	dsim_sha256_free(&t->sha);
+	free(t->buf);
+	free(t);
+}
