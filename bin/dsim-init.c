@@ -10,7 +10,7 @@
 #include "status.h"
 #include "template.h"
 
-enum { OPT_START = DSIM_CLI_FIRST_OWN };
+enum { OPT_START = DSIM_CLI_FIRST_OWN, OPT_DB_SIZE };
 
 static const struct dsim_opt init_opts[] = {
 	DSIM_CLI_OPT_ENV,
@@ -18,6 +18,8 @@ static const struct dsim_opt init_opts[] = {
 	{ 's', "seed", "S", "seed of the simulation (default 1)" },
 	{ OPT_START, "start", "TIME", "the clock's start, RFC 3339 "
 	    "(default now)" },
+	{ OPT_DB_SIZE, "db-size", "ROWS", "rows in the simulated database "
+	    "(default 10000)" },
 	{ 'f', "force", NULL, "replace an existing world" },
 	DSIM_CLI_OPT_WAIT,
 	DSIM_CLI_OPT_FORMAT,
@@ -28,8 +30,8 @@ static const struct dsim_opt init_opts[] = {
 
 static const struct dsim_cmd init_cmd = {
 	"dsim-init",
-	"[-e NAME] [-n N] [-s SEED] [--start TIME] [-f] [--wait]\n"
-	    " [--format FMT] [-q] [-v]",
+	"[-e NAME] [-n N] [-s SEED] [--start TIME] [--db-size ROWS] [-f]\n"
+	    " [--wait] [--format FMT] [-q] [-v]",
 	"Create an environment's world from its template.",
 	init_opts
 };
@@ -41,6 +43,7 @@ struct init {
 	uint64_t	 seed;		/* -s */
 	dsim_ms		 start;		/* --start */
 	int		 force;		/* -f */
+	uint64_t	 db_rows;	/* --db-size: 0 for the default */
 };
 
 static int
@@ -66,6 +69,9 @@ init_option(void *arg, int key, const char *val, struct dsim_error *err)
 	case 'f':
 		in->force = 1;
 		return 0;
+	case OPT_DB_SIZE:
+		return dsim_opt_uint(val, "--db-size", 1, 10000000,
+		    &in->db_rows, err);
 	}
 	return dsim_error_set(err, DSIM_EX_USAGE, NULL, "unhandled option");
 }
@@ -91,6 +97,8 @@ init_run(struct init *in, struct dsim_error *err)
 		return err->code;
 	}
 	cli->loaded = 1;
+	if (in->db_rows > 0)
+		cli->w.db_rows = in->db_rows;
 	if (dsim_store_create(&cli->st, &cli->w, err) != 0)
 		return err->code;
 	dsim_log_info(cli->env, "created with %u instances in %s",

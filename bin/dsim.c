@@ -20,6 +20,9 @@ static const struct {
 	{ "deploy", "roll a new version out, rolling back on failure" },
 	{ "rollback", "return to the previous or a named revision" },
 	{ "chaos", "inject, list and clear faults" },
+	{ "metrics", "sample CPU, memory, disk and network" },
+	{ "alert", "evaluate alerting rules and send notifications" },
+	{ "backup", "create, verify, restore and prune database backups" },
 	{ NULL, NULL }
 };
 

@@ -5,6 +5,13 @@
 
 #include "fault.h"
 
+/* The member that holds a node fault's amount, by kind. */
+const char *const dsim_fault_amounts[DSIM_FAULT_NKINDS] = {
+	[DSIM_FAULT_MEMORY_LEAK] = "mib_per_minute",
+	[DSIM_FAULT_DISK_FILL] = "percent_per_minute",
+	[DSIM_FAULT_CPU_HOG] = "cpu_ratio",
+};
+
 /* The kind a name stands for, or -1. */
 int
 dsim_fault_kind(const char *name)
@@ -44,6 +51,28 @@ fault_crash(struct dsim_world *w, struct dsim_fault *f, struct dsim_error *err)
 	return 0;
 }
 
+/* Check that a fault's target names an app instance or a database node. */
+static int
+fault_check_target(const struct dsim_world *w, const struct dsim_fault *f,
+    struct dsim_error *err)
+{
+	char name[32];
+	size_t i;
+
+	if (f->target[0] == '\0')
+		return 0;
+	for (i = 0; i < w->ndb; i++)
+		if (strcmp(w->db[i].name, f->target) == 0)
+			return 0;
+	for (i = 0; i < w->ninstances; i++) {
+		dsim_instance_name(&w->instances[i], name, sizeof name);
+		if (strcmp(name, f->target) == 0)
+			return 0;
+	}
+	return dsim_error_set(err, DSIM_EX_DATAERR, "--target",
+	    "no app instance or database node is named '%s'", f->target);
+}
+
 /*
  * Add a fault to the world, with the next id, and let it act at once
  * where it acts on what exists (a crash); f is completed in place.
@@ -54,6 +83,9 @@ dsim_fault_inject(struct dsim_world *w, struct dsim_fault *f,
 {
 	f->id = w->next_fault;
 	f->created = w->clock;
+	if (f->kind >= DSIM_FAULT_MEMORY_LEAK &&
+	    fault_check_target(w, f, err) != 0)
+		return err->code;
 	if (f->kind == DSIM_FAULT_CRASH && fault_crash(w, f, err) != 0)
 		return err->code;
 	w->faults = realloc(w->faults, (w->nfaults + 1) * sizeof *w->faults);
@@ -142,6 +174,18 @@ dsim_fault_record(struct dsim_rec *r, const struct dsim_world *w,
 		dsim_rec_num(r, "failure_rate", f->rate);
 	} else if (f->kind == DSIM_FAULT_CRASH)
 		dsim_rec_int(r, "instances", f->count);
-	else
+	else if (f->kind == DSIM_FAULT_LATENCY)
 		dsim_rec_int(r, "ms", f->ms);
+	else if (f->kind != DSIM_FAULT_NETWORK_PARTITION)
+		dsim_rec_num(r, dsim_fault_amounts[f->kind], f->amount);
+	if (f->kind >= DSIM_FAULT_MEMORY_LEAK)
+		dsim_rec_str(r, "target", *f->target ? f->target : "*");
+}
+
+/* Whether a fault of the node kinds hits the node named name. */
+int
+dsim_fault_hits(const struct dsim_fault *f, const char *name)
+{
+	return f->target[0] == '\0' ? strncmp(name, "app-", 4) == 0 :
+	    strcmp(f->target, name) == 0;
 }

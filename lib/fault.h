@@ -5,7 +5,10 @@
 #include "jsonl.h"
 #include "world.h"
 
+extern const char *const dsim_fault_amounts[];
+
 int	 dsim_fault_kind(const char *);
+int	 dsim_fault_hits(const struct dsim_fault *, const char *);
 int	 dsim_fault_inject(struct dsim_world *, struct dsim_fault *,
 	    struct dsim_error *);
 int	 dsim_fault_clear(struct dsim_world *, uint32_t, struct dsim_fault *,

@@ -53,8 +53,14 @@ snapshot_faults(const struct dsim_world *w)
 		} else if (ft->kind == DSIM_FAULT_CRASH)
 			json_object_set_new(f, "instances",
 			    json_integer(ft->count));
-		else
+		else if (ft->kind == DSIM_FAULT_LATENCY)
 			json_object_set_new(f, "ms", json_integer(ft->ms));
+		else {
+			json_object_set_new(f, "amount",
+			    json_real(ft->amount));
+			json_object_set_new(f, "target",
+			    json_string(ft->target));
+		}
 		json_array_append_new(a, f);
 	}
 	return a;
@@ -88,7 +94,7 @@ dsim_snapshot_header(const struct dsim_world *w)
 	for (i = 0; i < 4; i++)
 		snprintf(prng[i], sizeof prng[i], "%016" PRIx64, w->prng.s[i]);
 	return json_pack("{s:s, s:s, s:[s,s,s,s], s:o, s:o, s:I, s:I, s:i,"
-	    " s:O, s:O, s:o, s:o, s:I, s:o, s:O}",
+	    " s:O, s:O, s:o, s:o, s:I, s:o, s:I, s:O}",
 	    "env", w->env, "seed", seed,
 	    "prng", prng[0], prng[1], prng[2], prng[3],
 	    "created", snapshot_time(w->created),
@@ -101,7 +107,7 @@ dsim_snapshot_header(const struct dsim_world *w)
 	    "history", snapshot_history(w),
 	    "faults", snapshot_faults(w),
 	    "next_fault", (json_int_t)w->next_fault,
-	    "db", snapshot_db(w),
+	    "db", snapshot_db(w), "db_rows", (json_int_t)w->db_rows,
 	    "config", w->config);
 }
 
@@ -168,7 +174,7 @@ snapshot_load_history(struct dsim_world *w, json_t *a,
 static int
 snapshot_load_fault(struct dsim_fault *f, json_t *e)
 {
-	const char *kind, *version = "";
+	const char *kind, *version = "", *target = "";
 	json_int_t id;
 	int k;
 
@@ -191,6 +197,11 @@ snapshot_load_fault(struct dsim_fault *f, json_t *e)
 	if (k == DSIM_FAULT_LATENCY && json_unpack(e, "{s:I}", "ms",
 	    &f->ms) != 0)
 		return -1;
+	if (k >= DSIM_FAULT_MEMORY_LEAK && (json_unpack(e, "{s:F, s:s}",
+	    "amount", &f->amount, "target", &target) != 0 ||
+	    strlen(target) >= sizeof f->target))
+		return -1;
+	strcpy(f->target, target);
 	if (strlen(version) >= sizeof f->version)
 		return -1;
 	strcpy(f->version, version);
@@ -297,8 +308,13 @@ dsim_snapshot_load_header(struct dsim_world *w, json_t *h,
 	if (snapshot_get_time(h, "created", &w->created) != 0 ||
 	    snapshot_get_time(h, "clock", &w->clock) != 0)
 		return snapshot_bad(err, subject, "created or clock");
-	if (dsim_world_config(&w->cfg, config, subject, err) != 0)
-		return err->code;
+	if (dsim_world_config(&w->cfg, config, subject, err) != 0) {
+		char why[sizeof err->reason];
+
+		memcpy(why, err->reason, sizeof why);
+		return dsim_error_set(err, DSIM_EX_DATAERR, subject,
+		    "config: %.400s", why);
+	}
 	strcpy(w->env, env);
 	json_decref(w->config);
 	w->config = json_incref(config);
@@ -310,6 +326,12 @@ dsim_snapshot_load_header(struct dsim_world *w, json_t *h,
 	w->next_id = (uint32_t)next_id;
 	w->revision = (int)revision;
 	w->next_fault = (uint32_t)next_fault;
+	/* Worlds saved before the simulated database had a size get one. */
+	w->db_rows = DSIM_DB_ROWS;
+	if (json_is_integer(json_object_get(h, "db_rows")) &&
+	    json_integer_value(json_object_get(h, "db_rows")) > 0)
+		w->db_rows = (uint64_t)json_integer_value(json_object_get(h,
+		    "db_rows"));
 	if (snapshot_load_history(w, json_object_get(h, "history"), subject,
 	    err) || snapshot_load_faults(w, json_object_get(h, "faults"),
 	    subject, err) || snapshot_load_db(w, json_object_get(h, "db"),

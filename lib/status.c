@@ -16,6 +16,8 @@ dsim_status_world(struct dsim_sink *sink, struct dsim_rec *r,
 	for (i = 0; i < w->cfg.nregions; i++)
 		json_array_append_new(regions, json_string(w->cfg.regions[i]));
 	dsim_rec_begin(r, "world", w->clock, w->env);
+	dsim_rec_time(r, "clock", w->clock);
+	dsim_rec_time(r, "created", w->created);
 	dsim_rec_int(r, "revision", w->revision);
 	dsim_rec_str(r, "version", dsim_world_current_version(w));
 	dsim_rec_int(r, "replicas", w->replicas);

@@ -406,6 +406,19 @@ store_entry(struct dsim_store *st, struct dsim_world *w, const char *note)
 	return text;
 }
 
+/* Cut a journal back to its last whole entry after a failed append. */
+static void
+store_cut(const char *path, off_t end)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd == -1)
+		return;
+	if (ftruncate(fd, end) == 0)
+		fdatasync(fd);
+	close(fd);
+}
+
 /*
  * Record a change in the journal, synced before this returns: from then
  * on it survives any crash.  The lock must be held.
@@ -435,9 +448,7 @@ dsim_store_commit(struct dsim_store *st, struct dsim_world *w,
 		    "cannot write journal");
 	free(text);
 	if (rc != 0) {
-		if (ftruncate(fd = open(path, O_WRONLY | O_CLOEXEC),
-		    st->journal_end) == 0)
-			close(fd);
+		store_cut(path, st->journal_end);
 		return rc;
 	}
 	st->seq++;

@@ -15,7 +15,7 @@ dsim_traffic_rps(struct dsim_world *w, dsim_ms t)
 	double hours = (double)(t % 86400000) / 3600e3;
 	double curve = 0.6 + 0.4 * sin(2.0 * M_PI * (hours - 10.0) / 24.0);
 	double peak = w->cfg.peak_utilization * w->cfg.capacity_rps *
-	    w->replicas;
+	    (w->cfg.demand > 0 ? w->cfg.demand : w->replicas);
 	double rps = peak * curve;
 
 	if (w->cfg.noise > 0)

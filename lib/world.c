@@ -12,7 +12,8 @@ const char *const dsim_instance_states[] = {
 	"starting", "ready", "failed", "crashed", NULL
 };
 const char *const dsim_fault_kinds[] = {
-	"bad-release", "crash", "latency", NULL
+	"bad-release", "crash", "latency", "memory-leak", "disk-fill",
+	"cpu-hog", "network-partition", NULL
 };
 const char *const dsim_strategies[] = {
 	"default", "rolling", "recreate", NULL
@@ -99,31 +100,14 @@ config_regions(struct dsim_config *cfg, const json_t *config,
 	return 0;
 }
 
-/*
- * Read the facts the model needs from an environment's configuration;
- * subject names the configuration in errors.
- */
-int
-dsim_world_config(struct dsim_config *cfg, const json_t *config,
+/* Read the deploy object: strategy, budgets, automatic rollback. */
+static int
+config_deploy(struct dsim_config *cfg, const json_t *deploy,
     const char *subject, struct dsim_error *err)
 {
-	const json_t *app = json_object_get(config, "app");
-	const json_t *deploy = json_object_get(config, "deploy");
-	const json_t *health = json_object_get(app, "health");
 	const char *strategy = json_string_value(json_object_get(deploy,
 	    "strategy"));
-	const char *initial = json_string_value(json_object_get(app,
-	    "initial_version"));
-	json_int_t instances;
 
-	memset(cfg, 0, sizeof *cfg);
-	if (!json_is_object(app) || !json_is_object(deploy))
-		return dsim_error_set(err, DSIM_EX_CONFIG, subject,
-		    "an environment needs \"app\" and \"deploy\" objects");
-	cfg->port = (int)json_integer_value(json_object_get(app, "port"));
-	if (cfg->port <= 0 || cfg->port > 65535)
-		return dsim_error_set(err, DSIM_EX_CONFIG, subject,
-		    "app.port is not a port number");
 	cfg->strategy = strategy ? world_lookup(dsim_strategies, strategy) : -1;
 	if (cfg->strategy <= DSIM_STRATEGY_DEFAULT)
 		return dsim_error_set(err, DSIM_EX_CONFIG, subject,
@@ -136,12 +120,23 @@ dsim_world_config(struct dsim_config *cfg, const json_t *config,
 		return err->code;
 	cfg->auto_rollback = !json_is_false(json_object_get(deploy,
 	    "auto_rollback"));
+	return 0;
+}
+
+/* Read the load object and the app's capacity and times. */
+static int
+config_model(struct dsim_config *cfg, const json_t *config,
+    const json_t *app, const char *subject, struct dsim_error *err)
+{
+	const json_t *load = json_object_get(config, "load");
+	const json_t *health = json_object_get(app, "health");
+
 	cfg->capacity_rps = 100;
 	cfg->peak_utilization = 0.5;
 	config_num(app, "capacity_rps", &cfg->capacity_rps);
-	config_num(json_object_get(config, "load"), "peak_utilization",
-	    &cfg->peak_utilization);
-	config_num(json_object_get(config, "load"), "noise", &cfg->noise);
+	config_num(load, "peak_utilization", &cfg->peak_utilization);
+	config_num(load, "noise", &cfg->noise);
+	config_num(load, "instances", &cfg->demand);
 	cfg->startup = 5000;
 	cfg->health_interval = 2000;
 	cfg->health_timeout = 60000;
@@ -156,6 +151,34 @@ dsim_world_config(struct dsim_config *cfg, const json_t *config,
 	    cfg->health_timeout <= 0)
 		return dsim_error_set(err, DSIM_EX_CONFIG, subject,
 		    "app capacity and times must be positive");
+	return 0;
+}
+
+/*
+ * Read the facts the model needs from an environment's configuration;
+ * subject names the configuration in errors.
+ */
+int
+dsim_world_config(struct dsim_config *cfg, const json_t *config,
+    const char *subject, struct dsim_error *err)
+{
+	const json_t *app = json_object_get(config, "app");
+	const json_t *deploy = json_object_get(config, "deploy");
+	const char *initial = json_string_value(json_object_get(app,
+	    "initial_version"));
+	json_int_t instances;
+
+	memset(cfg, 0, sizeof *cfg);
+	if (!json_is_object(app) || !json_is_object(deploy))
+		return dsim_error_set(err, DSIM_EX_CONFIG, subject,
+		    "an environment needs \"app\" and \"deploy\" objects");
+	cfg->port = (int)json_integer_value(json_object_get(app, "port"));
+	if (cfg->port <= 0 || cfg->port > 65535)
+		return dsim_error_set(err, DSIM_EX_CONFIG, subject,
+		    "app.port is not a port number");
+	if (config_deploy(cfg, deploy, subject, err) != 0 ||
+	    config_model(cfg, config, app, subject, err) != 0)
+		return err->code;
 	if (initial == NULL || dsim_version_check(initial, NULL) != 0)
 		return dsim_error_set(err, DSIM_EX_CONFIG, subject,
 		    "app.initial_version is not a version");
@@ -220,6 +243,7 @@ dsim_world_create(struct dsim_world *w, const char *env, json_t *config,
 	w->replicas = n ? n : w->cfg.default_instances;
 	w->next_id = 1;
 	w->next_fault = 1;
+	w->db_rows = DSIM_DB_ROWS;
 	w->flags = json_object();
 	rev = dsim_world_add_revision(w, w->cfg.initial_version, "init");
 	strcpy(rev->status, "succeeded");

@@ -13,6 +13,7 @@
 
 #define DSIM_VERSION_MAX	64
 #define DSIM_HISTORY_MAX	100
+#define DSIM_DB_ROWS		10000	/* the simulated database's default */
 
 enum dsim_instance_state {
 	DSIM_INSTANCE_STARTING,
@@ -64,6 +65,10 @@ enum dsim_fault_kind {
 	DSIM_FAULT_BAD_RELEASE,
 	DSIM_FAULT_CRASH,
 	DSIM_FAULT_LATENCY,
+	DSIM_FAULT_MEMORY_LEAK,
+	DSIM_FAULT_DISK_FILL,
+	DSIM_FAULT_CPU_HOG,
+	DSIM_FAULT_NETWORK_PARTITION,
 	DSIM_FAULT_NKINDS
 };
 
@@ -76,6 +81,8 @@ struct dsim_fault {
 	double		 rate;		/* bad-release failure rate */
 	int64_t		 count;		/* crash: instances taken down */
 	int64_t		 ms;		/* latency */
+	double		 amount;	/* leak MiB/min, fill %/min, hog ratio */
+	char		 target[32];	/* the node it hits; "": every app one */
 };
 
 /* The facts of an environment that the simulation reads, from its config. */
@@ -88,6 +95,7 @@ struct dsim_config {
 	double		 capacity_rps;	/* what one instance serves */
 	double		 peak_utilization; /* peak load over capacity */
 	double		 noise;		/* relative spread of the load */
+	double		 demand;	/* instances the load is made for; 0: all */
 	dsim_ms		 startup;	/* an instance's start-up time */
 	dsim_ms		 startup_jitter;
 	dsim_ms		 health_interval;
@@ -126,6 +134,7 @@ struct dsim_world {
 	uint32_t	 next_fault;
 	struct dsim_db_node *db;
 	size_t		 ndb;
+	uint64_t	 db_rows;	/* rows of the simulated database */
 };
 
 extern const char *const dsim_instance_states[];

@@ -4,7 +4,8 @@
 
 load helper
 
-PROGRAMS="dsim dsim-init dsim-status dsim-deploy dsim-rollback dsim-chaos"
+PROGRAMS="dsim dsim-init dsim-status dsim-deploy dsim-rollback dsim-chaos
+dsim-backup dsim-metrics dsim-alert"
 
 # The command lines of a man page's EXAMPLES section, without "$ ".
 examples() {

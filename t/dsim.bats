@@ -4,8 +4,10 @@
 load helper
 bats_require_minimum_version 1.5.0
 
-PROGRAMS="dsim dsim-init dsim-status dsim-deploy dsim-rollback dsim-chaos"
-WORLD_PROGRAMS="dsim-init dsim-status dsim-deploy dsim-rollback dsim-chaos"
+PROGRAMS="dsim dsim-init dsim-status dsim-deploy dsim-rollback dsim-chaos
+dsim-backup dsim-metrics dsim-alert"
+WORLD_PROGRAMS="dsim-init dsim-status dsim-deploy dsim-rollback dsim-chaos
+dsim-backup dsim-metrics dsim-alert"
 
 # Put an executable dsim-NAME that prints its arguments on PATH: plugin NAME
 plugin() {
@@ -52,7 +54,7 @@ Try 'dsim-deploy --help' for more information."
 @test "dsim help lists the commands" {
 	run --separate-stderr dsim help
 	assert_success
-	for c in init status deploy rollback chaos; do
+	for c in init status deploy rollback chaos backup metrics alert; do
 		assert_line --regexp "^  $c +[a-z]"
 	done
 	assert_equal "$stderr" ""

@@ -230,7 +230,7 @@ Try 'dsim-init --help' for more information."
 	run --separate-stderr dsim-init --format text --start "$START"
 	assert_success
 	assert_equal "${#lines[@]}" 1
-	assert_regex "${lines[0]}" '^2026-01-01T00:00:00\.000Z world +revision=1 '
+	assert_regex "${lines[0]}" '^2026-01-01T00:00:00\.000Z world +clock=[^ ]+ created=[^ ]+ revision=1 '
 }
 
 @test "--format refuses anything but json or text" {

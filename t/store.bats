@@ -409,3 +409,18 @@ true
 	assert_failure 78
 	assert_regex "$stderr" "^dsim-init: $BATS_TEST_TMPDIR/a+: path is too long\$"
 }
+
+@test "a deploy killed in the middle of a write leaves a world the next deploy completes" {
+	world -n 100
+	# SIGXFSZ kills the deploy inside a write once the journal passes 8 KB.
+	run bash -c 'ulimit -f 8; exec dsim-deploy --version 2.0.0'
+	assert_equal "$status" 153
+	run --separate-stderr dsim-status
+	assert_success
+	assert_equal "$(field world '.rollout != null')" true
+	run --separate-stderr dsim-deploy --version 2.0.0
+	assert_success
+	assert_equal "$(field deploy.result .status)" succeeded
+	run jq -c .seq "$DSIM_HOME/production/journal.jsonl"
+	assert_success
+}
