@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
 #include "metrics.h"
 
 /* The series every source writes, so that one set of rules fits all. */
@@ -25,21 +26,6 @@ const struct dsim_metrics_def dsim_metrics_defs[] = {
 	{ "dsim_http_requests_total", "HTTP requests served.", "counter" },
 	{ NULL, NULL, NULL }
 };
-
-static void *
-metrics_grow(void *p, size_t *cap, size_t want, size_t size)
-{
-	size_t n = *cap ? *cap : 64;
-
-	if (want <= *cap)
-		return p;
-	while (n < want)
-		n *= 2;
-	if ((p = realloc(p, n * size)) == NULL)
-		abort();
-	*cap = n;
-	return p;
-}
 
 /* Empty a set for the samples of the moment ts, keeping its memory. */
 void
@@ -114,7 +100,7 @@ dsim_metrics_node(struct dsim_metrics_set *set, const char *instance,
 {
 	struct dsim_metrics_node *n;
 
-	set->nodes = metrics_grow(set->nodes, &set->capnodes, set->nnodes + 1,
+	set->nodes = dsim_mem_grow(set->nodes, &set->capnodes, set->nnodes + 1,
 	    sizeof *set->nodes);
 	n = &set->nodes[set->nnodes];
 	snprintf(n->instance, sizeof n->instance, "%s", instance);
@@ -132,7 +118,7 @@ dsim_metrics_add(struct dsim_metrics_set *set, uint32_t node, int def,
 {
 	struct dsim_metrics_point *p;
 
-	set->points = metrics_grow(set->points, &set->cappoints,
+	set->points = dsim_mem_grow(set->points, &set->cappoints,
 	    set->npoints + 1, sizeof *set->points);
 	p = &set->points[set->npoints++];
 	p->node = node;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lockfile.h"
 #include "repo.h"
 
 /* Make a directory and its parents. */
@@ -82,32 +83,20 @@ int
 dsim_repo_lock(struct dsim_repo *r, const char *program,
     struct dsim_error *err)
 {
-	char path[PATH_MAX], holder[256];
-	ssize_t n;
-	int fd, len;
+	char path[PATH_MAX], holder[256], held[256];
+	int fd;
 
 	if (dsim_repo_path(r, ".lock", path, sizeof path, err) != 0)
 		return err->code;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1)
-		return dsim_error_errno(err, DSIM_EX_CANTCREAT, path,
-		    "cannot open lock");
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		n = pread(fd, holder, sizeof holder - 1, 0);
-		holder[n > 0 ? n : 0] = '\0';
-		holder[strcspn(holder, "\n")] = '\0';
-		close(fd);
+	snprintf(holder, sizeof holder, "%s (pid %ld)\n", program,
+	    (long)getpid());
+	fd = dsim_lockfile_take(path, 0, holder, held, sizeof held, err);
+	if (fd == DSIM_LOCKFILE_HELD)
 		return dsim_error_set(err, DSIM_EX_TEMPFAIL, r->dir,
 		    "repository is locked by %s; try again later",
-		    *holder ? holder : "another run");
-	}
-	len = snprintf(holder, sizeof holder, "%s (pid %ld)\n", program,
-	    (long)getpid());
-	if (ftruncate(fd, 0) == -1 || pwrite(fd, holder, (size_t)len, 0) !=
-	    len) {
-		close(fd);
-		return dsim_error_errno(err, DSIM_EX_IOERR, path,
-		    "cannot write lock");
-	}
+		    *held ? held : "another run");
+	if (fd < 0)
+		return err->code;
 	r->lockfd = fd;
 	return 0;
 }

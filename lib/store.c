@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lockfile.h"
 #include "snapshot.h"
 #include "store.h"
 
@@ -117,21 +118,6 @@ store_path(const struct dsim_store *st, const char *name, char *buf,
 	snprintf(buf, len, "%s/%s", st->dir, name);
 }
 
-/* Say who holds the lock, from what the holder wrote in the lock file. */
-static int
-store_locked(struct dsim_store *st, int fd, struct dsim_error *err)
-{
-	char holder[256];
-	ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
-
-	holder[n > 0 ? n : 0] = '\0';
-	holder[strcspn(holder, "\n")] = '\0';
-	close(fd);
-	return dsim_error_set(err, DSIM_EX_TEMPFAIL, st->env,
-	    "world is locked by %s; try again, or use --wait to queue",
-	    *holder ? holder : "another command");
-}
-
 /*
  * Take the world's exclusive lock, at once (75 naming the holder when it
  * is held) or, with wait, when it is free.
@@ -139,31 +125,22 @@ store_locked(struct dsim_store *st, int fd, struct dsim_error *err)
 int
 dsim_store_lock(struct dsim_store *st, int wait, struct dsim_error *err)
 {
-	char path[PATH_MAX + 8], holder[256], since[DSIM_CLOCK_LEN];
-	int fd, n;
+	char path[PATH_MAX + 8], holder[256], held[256], since[DSIM_CLOCK_LEN];
+	int fd;
 
 	if (store_mkdirs(st->home, err) != 0)
 		return err->code;
 	snprintf(path, sizeof path, "%s.lock", st->dir);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1)
-		return dsim_error_errno(err, DSIM_EX_CANTCREAT, path,
-		    "cannot open lock");
-	while (flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) == -1) {
-		if (errno == EINTR)
-			continue;
-		if (errno == EWOULDBLOCK)
-			return store_locked(st, fd, err);
-		close(fd);
-		return dsim_error_errno(err, DSIM_EX_IOERR, path, "lock");
-	}
 	dsim_clock_format(dsim_clock_now(), since);
-	n = snprintf(holder, sizeof holder, "%s (pid %ld, %s, since %s)\n",
+	snprintf(holder, sizeof holder, "%s (pid %ld, %s, since %s)\n",
 	    st->program, (long)getpid(), st->actor, since);
-	if (ftruncate(fd, 0) == -1 || pwrite(fd, holder, (size_t)n, 0) != n) {
-		close(fd);
-		return dsim_error_errno(err, DSIM_EX_IOERR, path,
-		    "cannot write lock");
-	}
+	fd = dsim_lockfile_take(path, wait, holder, held, sizeof held, err);
+	if (fd == DSIM_LOCKFILE_HELD)
+		return dsim_error_set(err, DSIM_EX_TEMPFAIL, st->env,
+		    "world is locked by %s; try again, or use --wait to queue",
+		    *held ? held : "another command");
+	if (fd < 0)
+		return err->code;
 	st->lockfd = fd;
 	return 0;
 }

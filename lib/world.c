@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
 #include "world.h"
 
 const char *const dsim_instance_states[] = {
@@ -28,21 +29,6 @@ world_lookup(const char *const *names, const char *name)
 		if (strcmp(names[i], name) == 0)
 			return i;
 	return -1;
-}
-
-static void *
-world_grow(void *p, size_t *cap, size_t want, size_t size)
-{
-	size_t n = *cap ? *cap : 8;
-
-	if (want <= *cap)
-		return p;
-	while (n < want)
-		n *= 2;
-	if ((p = realloc(p, n * size)) == NULL)
-		abort();
-	*cap = n;
-	return p;
 }
 
 /* Read a number of milliseconds from obj.key, keeping *out if absent. */
@@ -299,7 +285,7 @@ dsim_world_add(struct dsim_world *w, const char *version, int state)
 {
 	struct dsim_instance *in;
 
-	w->instances = world_grow(w->instances, &w->capinstances,
+	w->instances = dsim_mem_grow(w->instances, &w->capinstances,
 	    w->ninstances + 1, sizeof *w->instances);
 	in = &w->instances[w->ninstances++];
 	in->id = w->next_id++;

@@ -7,6 +7,8 @@ load helper
 load servers
 bats_require_minimum_version 1.5.0
 
+PROG=dsim-metrics
+
 setup_file() {
 	servers_start pushgateway prometheus
 	node_exporter_push 100
@@ -41,34 +43,11 @@ teardown_file() {
 	servers_stop
 }
 
-# How many records of a kind in $output pass a jq test: count KIND TEST
-count() {
-	printf '%s\n' "$output" |
-	    jq -s --arg k "$1" "map(select(.kind == \$k) | select($2)) | length"
-}
-
 # The value of metric NAME for node NODE in $output's last sample of it.
 value() {
 	printf '%s\n' "$output" | jq -s -r --arg n "$1" --arg node "$2" \
 	    'map(select(.kind == "metric" and .name == $n and
 	    .labels.node == $node)) | last | .value'
-}
-
-state_digest() {
-	(cd "$DSIM_HOME" && find . | LC_ALL=C sort &&
-	    find . -type f ! -name '*.lock' -exec sha256sum {} + |
-	    LC_ALL=C sort)
-}
-
-usage_error() {
-	local msg=$1
-
-	shift
-	run --separate-stderr dsim-metrics "$@"
-	assert_failure 64
-	assert_equal "$output" ""
-	assert_equal "$stderr" "$(printf '%s\n' "dsim-metrics: $msg" \
-	    "Try 'dsim-metrics --help' for more information.")"
 }
 
 # --- one sample ------------------------------------------------------------
