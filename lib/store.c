@@ -321,24 +321,24 @@ store_rebase(struct dsim_store *st, const struct dsim_world *w)
 
 /*
  * Load the world: its snapshot, then the journal after it.  66 when there
- * is none; 65, naming file and position, when it cannot be read.
+ * is none; 65, naming file and position, when it cannot be read; on any
+ * failure nothing of the world is left allocated.
  */
 int
 dsim_store_load(struct dsim_store *st, struct dsim_world *w,
     struct dsim_error *err)
 {
-	char path[PATH_MAX + 16];
+	char snap[PATH_MAX + 16], journal[PATH_MAX + 16];
 
 	memset(w, 0, sizeof *w);
-	store_path(st, "world.json", path, sizeof path);
-	if (store_load_snapshot(st, w, path, err) != 0)
+	store_path(st, "world.json", snap, sizeof snap);
+	store_path(st, "journal.jsonl", journal, sizeof journal);
+	if (store_load_snapshot(st, w, snap, err) != 0 ||
+	    store_replay(st, w, journal, err) != 0 ||
+	    store_check(w, snap, err) != 0) {
+		dsim_world_free(w);
 		return err->code;
-	store_path(st, "journal.jsonl", path, sizeof path);
-	if (store_replay(st, w, path, err) != 0)
-		return err->code;
-	store_path(st, "world.json", path, sizeof path);
-	if (store_check(w, path, err) != 0)
-		return err->code;
+	}
 	store_rebase(st, w);
 	return 0;
 }
