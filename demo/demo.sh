@@ -4,7 +4,7 @@
 # The world lives in a temporary state home, removed at the end.
 set -u
 
-DSIM_HOME=$(mktemp -d "${TMPDIR:-/tmp}/dsim-demo.XXXXXX")
+DSIM_HOME=$(mktemp -d)
 export DSIM_HOME
 trap 'rm -rf "$DSIM_HOME"' EXIT
 
