@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +9,74 @@
 #include <curl/curl.h>
 
 #include "http.h"
+
+/*
+ * libcurl is opened when a transfer is first made, not when a program
+ * starts: loading it and the thirty libraries it needs would cost the
+ * programs that link this module several milliseconds on every run,
+ * --help included, whether they talk to a server or not.
+ */
+static struct {
+	CURLcode	(*global_init)(long);
+	CURL		*(*easy_init)(void);
+	CURLcode	(*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode	(*easy_perform)(CURL *);
+	CURLcode	(*easy_getinfo)(CURL *, CURLINFO, ...);
+	void		(*easy_cleanup)(CURL *);
+	const char	*(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void		(*slist_free_all)(struct curl_slist *);
+} lc;
+static pthread_once_t http_once = PTHREAD_ONCE_INIT;
+static char http_missing[256];		/* why libcurl could not be had */
+
+/* Open libcurl and find its functions; once, whatever thread asks. */
+static void
+http_load(void)
+{
+	static const struct {
+		const char	*name;
+		void		*slot;
+	} syms[] = {
+		{ "curl_global_init", &lc.global_init },
+		{ "curl_easy_init", &lc.easy_init },
+		{ "curl_easy_setopt", &lc.easy_setopt },
+		{ "curl_easy_perform", &lc.easy_perform },
+		{ "curl_easy_getinfo", &lc.easy_getinfo },
+		{ "curl_easy_cleanup", &lc.easy_cleanup },
+		{ "curl_easy_strerror", &lc.easy_strerror },
+		{ "curl_slist_append", &lc.slist_append },
+		{ "curl_slist_free_all", &lc.slist_free_all },
+	};
+	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL), *sym;
+	size_t i;
+
+	if (h == NULL) {
+		snprintf(http_missing, sizeof http_missing,
+		    "cannot load libcurl: %s", dlerror());
+		return;
+	}
+	for (i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+		if ((sym = dlsym(h, syms[i].name)) == NULL) {
+			snprintf(http_missing, sizeof http_missing,
+			    "libcurl lacks %s", syms[i].name);
+			return;
+		}
+		memcpy(syms[i].slot, &sym, sizeof sym);
+	}
+	lc.global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* Whether libcurl is there to use; 0, or 69 saying why not. */
+static int
+http_ready(const char *url, struct dsim_error *err)
+{
+	pthread_once(&http_once, http_load);
+	if (http_missing[0] == '\0')
+		return 0;
+	return dsim_error_set(err, DSIM_EX_UNAVAILABLE, url, "%s",
+	    http_missing);
+}
 
 /* A body being sent: what is left of it. */
 struct http_upload {
@@ -67,11 +137,11 @@ http_send(char *buf, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* Set libcurl up; call before any thread starts a transfer. */
+/* Set libcurl up now rather than at the first transfer. */
 void
 dsim_http_init(void)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	pthread_once(&http_once, http_load);
 }
 
 /* A failed transfer as an error: the service is unavailable (69). */
@@ -115,33 +185,35 @@ dsim_http_request(const char *method, const char *url, const char *ctype,
 	CURL *c;
 
 	memset(r, 0, sizeof *r);
-	if ((c = curl_easy_init()) == NULL)
+	if (http_ready(url, err) != 0)
+		return err->code;
+	if ((c = lc.easy_init()) == NULL)
 		return http_fail(err, url, "cannot start a transfer");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "dsim/" PACKAGE_VERSION);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	lc.easy_setopt(c, CURLOPT_URL, url);
+	lc.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	lc.easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
+	lc.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout);
+	lc.easy_setopt(c, CURLOPT_USERAGENT, "dsim/" PACKAGE_VERSION);
+	lc.easy_setopt(c, CURLOPT_WRITEFUNCTION, http_collect);
+	lc.easy_setopt(c, CURLOPT_WRITEDATA, r);
 	if (body != NULL) {
 		snprintf(header, sizeof header, "Content-Type: %s", ctype);
-		hdrs = curl_slist_append(hdrs, header);
-		hdrs = curl_slist_append(hdrs, "Expect:");
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(c, CURLOPT_READFUNCTION, http_send);
-		curl_easy_setopt(c, CURLOPT_READDATA, &up);
-		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
+		hdrs = lc.slist_append(hdrs, header);
+		hdrs = lc.slist_append(hdrs, "Expect:");
+		lc.easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+		lc.easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		lc.easy_setopt(c, CURLOPT_READFUNCTION, http_send);
+		lc.easy_setopt(c, CURLOPT_READDATA, &up);
+		lc.easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
 		    (curl_off_t)len);
 	}
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_easy_cleanup(c);
-	curl_slist_free_all(hdrs);
+	lc.easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	rc = lc.easy_perform(c);
+	lc.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	lc.easy_cleanup(c);
+	lc.slist_free_all(hdrs);
 	if (rc != CURLE_OK)
-		return http_fail(err, url, curl_easy_strerror(rc));
+		return http_fail(err, url, lc.easy_strerror(rc));
 	if (r->status >= 300) {
 		http_excerpt(r->body, excerpt, sizeof excerpt);
 		snprintf(why, sizeof why, "server answered %ld%s%s", r->status,
@@ -178,25 +250,27 @@ dsim_http_mail(const char *url, const char *from, const char *const *to,
 	else if (strncmp(url, "smtp://", 7) != 0)
 		return dsim_error_set(err, DSIM_EX_USAGE, "--smtp", "'%s' is "
 		    "not an smtp://, smtp+starttls:// or smtps:// URL", url);
-	if ((c = curl_easy_init()) == NULL)
+	if (http_ready(url, err) != 0)
+		return err->code;
+	if ((c = lc.easy_init()) == NULL)
 		return http_fail(err, url, "cannot start a transfer");
 	for (i = 0; i < nto; i++)
-		rcpt = curl_slist_append(rcpt, to[i]);
-	curl_easy_setopt(c, CURLOPT_URL, real);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout);
-	curl_easy_setopt(c, CURLOPT_USE_SSL, tls);
-	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
-	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
-	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(c, CURLOPT_READFUNCTION, http_send);
-	curl_easy_setopt(c, CURLOPT_READDATA, &up);
-	rc = curl_easy_perform(c);
-	curl_easy_cleanup(c);
-	curl_slist_free_all(rcpt);
+		rcpt = lc.slist_append(rcpt, to[i]);
+	lc.easy_setopt(c, CURLOPT_URL, real);
+	lc.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	lc.easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
+	lc.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout);
+	lc.easy_setopt(c, CURLOPT_USE_SSL, tls);
+	lc.easy_setopt(c, CURLOPT_MAIL_FROM, from);
+	lc.easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+	lc.easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	lc.easy_setopt(c, CURLOPT_READFUNCTION, http_send);
+	lc.easy_setopt(c, CURLOPT_READDATA, &up);
+	rc = lc.easy_perform(c);
+	lc.easy_cleanup(c);
+	lc.slist_free_all(rcpt);
 	if (rc != CURLE_OK)
-		return http_fail(err, url, curl_easy_strerror(rc));
+		return http_fail(err, url, lc.easy_strerror(rc));
 	return 0;
 }
 
