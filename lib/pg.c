@@ -1,8 +1,10 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,110 @@
 #include <libpq-fe.h>
 
 #include "pg.h"
+
+/*
+ * libpq is opened when a connection is first made, not when dsim-backup
+ * starts: it and the libraries it needs (GSSAPI, LDAP, TLS) would cost
+ * every run five milliseconds, --help and the simulated source included.
+ */
+static struct {
+	__typeof__(PQclear)	*clear;
+	__typeof__(PQcmdTuples)	*cmdTuples;
+	__typeof__(PQconnectdb)	*connectdb;
+	__typeof__(PQconninfo)	*conninfo;
+	__typeof__(PQconninfoFree)	*conninfoFree;
+	__typeof__(PQconninfoParse)	*conninfoParse;
+	__typeof__(PQdb)	*db;
+	__typeof__(PQerrorMessage)	*errorMessage;
+	__typeof__(PQexec)	*exec;
+	__typeof__(PQfinish)	*finish;
+	__typeof__(PQfreemem)	*freemem;
+	__typeof__(PQgetCopyData)	*getCopyData;
+	__typeof__(PQgetResult)	*getResult;
+	__typeof__(PQgetlength)	*getlength;
+	__typeof__(PQgetvalue)	*getvalue;
+	__typeof__(PQhost)	*host;
+	__typeof__(PQntuples)	*ntuples;
+	__typeof__(PQparameterStatus)	*parameterStatus;
+	__typeof__(PQpass)	*pass;
+	__typeof__(PQport)	*port;
+	__typeof__(PQputCopyData)	*putCopyData;
+	__typeof__(PQputCopyEnd)	*putCopyEnd;
+	__typeof__(PQresultErrorMessage)	*resultErrorMessage;
+	__typeof__(PQresultStatus)	*resultStatus;
+	__typeof__(PQserverVersion)	*serverVersion;
+	__typeof__(PQsetNoticeReceiver)	*setNoticeReceiver;
+	__typeof__(PQstatus)	*status;
+	__typeof__(PQuser)	*user;
+} pq;
+static pthread_once_t pg_once = PTHREAD_ONCE_INIT;
+static char pg_missing[256];		/* why libpq could not be had */
+
+/* Open libpq and find its functions; once, whatever thread asks. */
+static void
+pg_load(void)
+{
+	static const struct {
+		const char	*name;
+		void		*slot;
+	} syms[] = {
+		{ "PQclear", &pq.clear },
+		{ "PQcmdTuples", &pq.cmdTuples },
+		{ "PQconnectdb", &pq.connectdb },
+		{ "PQconninfo", &pq.conninfo },
+		{ "PQconninfoFree", &pq.conninfoFree },
+		{ "PQconninfoParse", &pq.conninfoParse },
+		{ "PQdb", &pq.db },
+		{ "PQerrorMessage", &pq.errorMessage },
+		{ "PQexec", &pq.exec },
+		{ "PQfinish", &pq.finish },
+		{ "PQfreemem", &pq.freemem },
+		{ "PQgetCopyData", &pq.getCopyData },
+		{ "PQgetResult", &pq.getResult },
+		{ "PQgetlength", &pq.getlength },
+		{ "PQgetvalue", &pq.getvalue },
+		{ "PQhost", &pq.host },
+		{ "PQntuples", &pq.ntuples },
+		{ "PQparameterStatus", &pq.parameterStatus },
+		{ "PQpass", &pq.pass },
+		{ "PQport", &pq.port },
+		{ "PQputCopyData", &pq.putCopyData },
+		{ "PQputCopyEnd", &pq.putCopyEnd },
+		{ "PQresultErrorMessage", &pq.resultErrorMessage },
+		{ "PQresultStatus", &pq.resultStatus },
+		{ "PQserverVersion", &pq.serverVersion },
+		{ "PQsetNoticeReceiver", &pq.setNoticeReceiver },
+		{ "PQstatus", &pq.status },
+		{ "PQuser", &pq.user },
+	};
+	void *h = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL), *sym;
+	size_t i;
+
+	if (h == NULL) {
+		snprintf(pg_missing, sizeof pg_missing,
+		    "cannot load libpq: %s", dlerror());
+		return;
+	}
+	for (i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+		if ((sym = dlsym(h, syms[i].name)) == NULL) {
+			snprintf(pg_missing, sizeof pg_missing,
+			    "libpq lacks %s", syms[i].name);
+			return;
+		}
+		memcpy(syms[i].slot, &sym, sizeof sym);
+	}
+}
+
+/* Whether libpq is there to use; 0, or 69 naming subject and why not. */
+static int
+pg_ready(const char *subject, struct dsim_error *err)
+{
+	pthread_once(&pg_once, pg_load);
+	if (pg_missing[0] == '\0')
+		return 0;
+	return dsim_error_set(err, DSIM_EX_UNAVAILABLE, subject, "%s",
+	    pg_missing);
+}
 
 /*
  * PostgreSQL through libpq, as a backup source and a restore target.  A
@@ -147,11 +253,12 @@ dsim_pg_display(const char *conninfo, char *buf, size_t len)
 		pg_display_uri(conninfo, buf, len);
 		return;
 	}
-	if ((opts = PQconninfoParse(conninfo, NULL)) == NULL) {
+	if (pg_ready(NULL, NULL) != 0 ||
+	    (opts = pq.conninfoParse(conninfo, NULL)) == NULL) {
 		snprintf(buf, len, "(unparsable connection string)");
 		return;
 	}
-	PQconninfoFree(opts);
+	pq.conninfoFree(opts);
 	for (;;) {
 		while (isspace((unsigned char)*p))
 			p++;
@@ -172,12 +279,12 @@ static int
 pg_fail(struct pg *p, PGconn *conn, const PGresult *res, const char *doing,
     struct dsim_error *err)
 {
-	const char *msg = res != NULL ? PQresultErrorMessage(res) : "";
-	int code = conn == NULL || PQstatus(conn) == CONNECTION_BAD ?
+	const char *msg = res != NULL ? pq.resultErrorMessage(res) : "";
+	int code = conn == NULL || pq.status(conn) == CONNECTION_BAD ?
 	    DSIM_EX_UNAVAILABLE : DSIM_EX_FAILED;
 
 	if (*msg == '\0' && conn != NULL)
-		msg = PQerrorMessage(conn);
+		msg = pq.errorMessage(conn);
 	return dsim_error_set(err, code, p->label, "%s: %.*s", doing,
 	    (int)strcspn(msg, "\n"), msg);
 }
@@ -187,13 +294,13 @@ static int
 pg_exec(struct pg *p, PGconn *conn, const char *sql, const char *doing,
     struct dsim_error *err)
 {
-	PGresult *res = PQexec(conn, sql);
+	PGresult *res = pq.exec(conn, sql);
 	int rc = 0;
 
-	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-	    PQresultStatus(res) != PGRES_TUPLES_OK)
+	if (pq.resultStatus(res) != PGRES_COMMAND_OK &&
+	    pq.resultStatus(res) != PGRES_TUPLES_OK)
 		rc = pg_fail(p, conn, res, doing, err);
-	PQclear(res);
+	pq.clear(res);
 	return rc;
 }
 
@@ -210,22 +317,25 @@ static int
 pg_connect(struct pg *p, char *label, size_t labellen, PGconn **out,
     struct dsim_error *err)
 {
-	PGconn *conn = PQconnectdb(p->conninfo);
+	PGconn *conn;
 	const char *enc;
 	char set[96];
 
-	*out = conn;
+	*out = NULL;
+	if (pg_ready(p->label, err) != 0)
+		return err->code;
+	*out = conn = pq.connectdb(p->conninfo);
 	if (conn == NULL)
 		abort();
 	if (*p->conninfo == '\0' && labellen > 0)
 		snprintf(label, labellen, "host=%s port=%s dbname=%s user=%s",
-		    PQhost(conn), PQport(conn), PQdb(conn), PQuser(conn));
-	if (PQstatus(conn) != CONNECTION_OK)
+		    pq.host(conn), pq.port(conn), pq.db(conn), pq.user(conn));
+	if (pq.status(conn) != CONNECTION_OK)
 		return dsim_error_set(err, DSIM_EX_UNAVAILABLE, p->label,
-		    "cannot connect: %.*s", (int)strcspn(PQerrorMessage(conn),
-		    "\n"), PQerrorMessage(conn));
-	PQsetNoticeReceiver(conn, pg_quiet, NULL);
-	enc = PQparameterStatus(conn, "server_encoding");
+		    "cannot connect: %.*s", (int)strcspn(pq.errorMessage(conn),
+		    "\n"), pq.errorMessage(conn));
+	pq.setNoticeReceiver(conn, pg_quiet, NULL);
+	enc = pq.parameterStatus(conn, "server_encoding");
 	snprintf(set, sizeof set, "SET client_encoding = '%s'",
 	    enc != NULL && strchr(enc, '\'') == NULL ? enc : "UTF8");
 	if (pg_exec(p, conn, PG_SESSION, "session", err) != 0 ||
@@ -271,7 +381,8 @@ pg_free(struct pg *p)
 	free(p->seq);
 
 	for (i = 0; i < p->nconns; i++)
-		PQfinish(p->conns[i]);
+		if (p->conns[i] != NULL)
+			pq.finish(p->conns[i]);
 	free(p->conns);
 	free(p->conninfo);
 	free(p);
@@ -283,18 +394,18 @@ pg_tables(struct pg *p, struct dsim_dbstream_info *info,
     struct dsim_error *err)
 {
 	PGconn *conn = p->conns[0];
-	PGresult *res = PQexec(conn, "SELECT n.nspname, c.relname "
+	PGresult *res = pq.exec(conn, "SELECT n.nspname, c.relname "
 	    PG_USER_REL "AND c.relkind = 'r' AND c.relpersistence <> 't' "
 	    "ORDER BY pg_catalog.pg_relation_size(c.oid) DESC, 1, 2");
 	int i, n, rc = 0;
 	char *lock;
 
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+	if (pq.resultStatus(res) != PGRES_TUPLES_OK) {
 		rc = pg_fail(p, conn, res, "listing tables", err);
-		PQclear(res);
+		pq.clear(res);
 		return rc;
 	}
-	n = PQntuples(res);
+	n = pq.ntuples(res);
 	info->ntables = (size_t)n;
 	if ((info->tables = calloc((size_t)n + 1, sizeof *info->tables)) ==
 	    NULL || (lock = malloc((size_t)n * 530 + 64)) == NULL)
@@ -304,14 +415,14 @@ pg_tables(struct pg *p, struct dsim_dbstream_info *info,
 		struct dsim_dbstream_table *t = &info->tables[i];
 
 		snprintf(t->schema, sizeof t->schema, "%s",
-		    PQgetvalue(res, i, 0));
-		snprintf(t->name, sizeof t->name, "%s", PQgetvalue(res, i, 1));
+		    pq.getvalue(res, i, 0));
+		snprintf(t->name, sizeof t->name, "%s", pq.getvalue(res, i, 1));
 		t->index = (size_t)i;
 		dsim_dbstream_qualify(t);
 		strcat(lock, i > 0 ? ", " : "");
 		strcat(lock, t->qualified);
 	}
-	PQclear(res);
+	pq.clear(res);
 	strcat(lock, " IN ACCESS SHARE MODE");
 	if (n > 0)
 		rc = pg_exec(p, conn, lock, "locking tables", err);
@@ -324,7 +435,7 @@ static int
 pg_sequences(struct pg *p, char **out, size_t *len, struct dsim_error *err)
 {
 	PGconn *conn = p->conns[0];
-	PGresult *res = PQexec(conn, "SELECT pg_catalog.format("
+	PGresult *res = pq.exec(conn, "SELECT pg_catalog.format("
 	    "'SELECT pg_catalog.setval(%L, %s, %s);', "
 	    "pg_catalog.quote_ident(schemaname) || '.' || "
 	    "pg_catalog.quote_ident(sequencename), "
@@ -335,24 +446,24 @@ pg_sequences(struct pg *p, char **out, size_t *len, struct dsim_error *err)
 	size_t cap = 64, n;
 	int i;
 
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+	if (pq.resultStatus(res) != PGRES_TUPLES_OK) {
 		pg_fail(p, conn, res, "reading sequences", err);
-		PQclear(res);
+		pq.clear(res);
 		return err->code;
 	}
-	for (i = 0; i < PQntuples(res); i++)
-		cap += (size_t)PQgetlength(res, i, 0) + 1;
+	for (i = 0; i < pq.ntuples(res); i++)
+		cap += (size_t)pq.getlength(res, i, 0) + 1;
 	if ((*out = malloc(cap)) == NULL)
 		abort();
 	*len = 0;
-	for (i = 0; i < PQntuples(res); i++) {
-		n = (size_t)PQgetlength(res, i, 0);
-		memcpy(*out + *len, PQgetvalue(res, i, 0), n);
+	for (i = 0; i < pq.ntuples(res); i++) {
+		n = (size_t)pq.getlength(res, i, 0);
+		memcpy(*out + *len, pq.getvalue(res, i, 0), n);
 		(*out)[*len + n] = '\n';
 		*len += n + 1;
 	}
 	(*out)[*len] = '\0';
-	PQclear(res);
+	pq.clear(res);
 	return 0;
 }
 
@@ -360,7 +471,7 @@ pg_sequences(struct pg *p, char **out, size_t *len, struct dsim_error *err)
 static char *
 pg_dump_conninfo(PGconn *conn)
 {
-	PQconninfoOption *opts = PQconninfo(conn), *o;
+	PQconninfoOption *opts = pq.conninfo(conn), *o;
 	size_t cap = 4096;
 	char *buf = malloc(cap);
 
@@ -372,7 +483,7 @@ pg_dump_conninfo(PGconn *conn)
 		    strcmp(o->keyword, "password") != 0 &&
 		    strlen(buf) + 2 * strlen(o->val) + 64 < cap)
 			pg_display_pair(buf, cap, o->keyword, o->val);
-	PQconninfoFree(opts);
+	pq.conninfoFree(opts);
 	return buf;
 }
 
@@ -467,7 +578,7 @@ pg_dump_start(struct pg *p, const char *section, const char *snapshot,
     struct pg_dump *d, struct dsim_error *err)
 {
 	char *conninfo = pg_dump_conninfo(p->conns[0]);
-	const char *password = PQpass(p->conns[0]);
+	const char *password = pq.pass(p->conns[0]);
 	int fds[2];
 
 	d->pid = -1;
@@ -542,16 +653,16 @@ pg_export(struct pg *p, struct dsim_dbstream_info *info,
 
 	if (pg_begin_snapshot(p, p->conns[0], NULL, err) != 0)
 		return err->code;
-	res = PQexec(p->conns[0], "SELECT pg_catalog.pg_export_snapshot()");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+	res = pq.exec(p->conns[0], "SELECT pg_catalog.pg_export_snapshot()");
+	if (pq.resultStatus(res) != PGRES_TUPLES_OK || pq.ntuples(res) != 1) {
 		pg_fail(p, p->conns[0], res, "exporting a snapshot", err);
-		PQclear(res);
+		pq.clear(res);
 		return err->code;
 	}
 	snprintf(info->snapshot, sizeof info->snapshot, "%s",
-	    PQgetvalue(res, 0, 0));
-	PQclear(res);
-	v = PQparameterStatus(p->conns[0], "server_version");
+	    pq.getvalue(res, 0, 0));
+	pq.clear(res);
+	v = pq.parameterStatus(p->conns[0], "server_version");
 	snprintf(info->server_version, sizeof info->server_version,
 	    "PostgreSQL %s", v != NULL ? v : "unknown");
 	return 0;
@@ -565,7 +676,7 @@ pg_export(struct pg *p, struct dsim_dbstream_info *info,
 static void
 pg_dump_choose(struct pg *p)
 {
-	int major = PQserverVersion(p->conns[0]) / 10000;
+	int major = pq.serverVersion(p->conns[0]) / 10000;
 	char path[64];
 
 	snprintf(p->pg_dump, sizeof p->pg_dump, "pg_dump");
@@ -656,32 +767,32 @@ pg_src_copy(struct dsim_dbstream_source *src, int worker,
 	int n, rc = 0;
 
 	snprintf(sql, sizeof sql, "COPY %s TO STDOUT", t->qualified);
-	res = PQexec(conn, sql);
-	if (PQresultStatus(res) != PGRES_COPY_OUT) {
+	res = pq.exec(conn, sql);
+	if (pq.resultStatus(res) != PGRES_COPY_OUT) {
 		pg_fail(p, conn, res, t->qualified, err);
-		PQclear(res);
+		pq.clear(res);
 		return err->code;
 	}
-	PQclear(res);
-	while ((n = PQgetCopyData(conn, &buf, 0)) > 0) {
+	pq.clear(res);
+	while ((n = pq.getCopyData(conn, &buf, 0)) > 0) {
 		if (rc == 0)
 			rc = write(arg, buf, (size_t)n, err);
-		PQfreemem(buf);
+		pq.freemem(buf);
 		if (rc != 0)
 			break;
 	}
 	if (rc != 0) {
 		/* Dropping the connection ends the COPY at once. */
-		PQfinish(conn);
+		pq.finish(conn);
 		p->conns[worker] = NULL;
 		return rc;
 	}
-	res = PQgetResult(conn);
-	if (n == -2 || PQresultStatus(res) != PGRES_COMMAND_OK)
+	res = pq.getResult(conn);
+	if (n == -2 || pq.resultStatus(res) != PGRES_COMMAND_OK)
 		rc = pg_fail(p, conn, res, t->qualified, err);
-	PQclear(res);
-	while ((res = PQgetResult(conn)) != NULL)
-		PQclear(res);
+	pq.clear(res);
+	while ((res = pq.getResult(conn)) != NULL)
+		pq.clear(res);
 	return rc;
 }
 
@@ -710,18 +821,18 @@ static int
 pg_count(struct pg *p, long *n, struct dsim_error *err)
 {
 	PGconn *conn = p->conns[0];
-	PGresult *res = PQexec(conn, "SELECT (SELECT count(*) " PG_USER_REL
+	PGresult *res = pq.exec(conn, "SELECT (SELECT count(*) " PG_USER_REL
 	    "AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')) + (SELECT "
 	    "count(*) FROM pg_catalog.pg_namespace WHERE nspname <> 'public' "
 	    "AND nspname <> 'information_schema' AND nspname !~ '^pg_')");
 
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+	if (pq.resultStatus(res) != PGRES_TUPLES_OK) {
 		pg_fail(p, conn, res, "inspecting the target", err);
-		PQclear(res);
+		pq.clear(res);
 		return err->code;
 	}
-	*n = atol(PQgetvalue(res, 0, 0));
-	PQclear(res);
+	*n = atol(pq.getvalue(res, 0, 0));
+	pq.clear(res);
 	return 0;
 }
 
@@ -733,7 +844,7 @@ static int
 pg_clean(struct pg *p, struct dsim_error *err)
 {
 	PGconn *conn = p->conns[0];
-	int modern = PQserverVersion(conn) >= 150000;
+	int modern = pq.serverVersion(conn) >= 150000;
 
 	if (pg_exec(p, conn, "DO $dsim$ DECLARE s name; BEGIN FOR s IN "
 	    "SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname <> "
@@ -806,10 +917,10 @@ pg_tgt_copy_begin(struct dsim_dbstream_target *tgt, const char *schema,
 	snprintf(t.name, sizeof t.name, "%s", name);
 	dsim_dbstream_qualify(&t);
 	snprintf(sql, sizeof sql, "COPY %s FROM STDIN", t.qualified);
-	res = PQexec(p->conns[0], sql);
-	if (PQresultStatus(res) != PGRES_COPY_IN)
+	res = pq.exec(p->conns[0], sql);
+	if (pq.resultStatus(res) != PGRES_COPY_IN)
 		rc = pg_fail(p, p->conns[0], res, t.qualified, err);
-	PQclear(res);
+	pq.clear(res);
 	return rc;
 }
 
@@ -823,7 +934,7 @@ pg_tgt_copy_data(struct dsim_dbstream_target *tgt, const char *buf,
 
 	for (; len > 0; buf += n, len -= n) {
 		n = len > (1 << 20) ? (1 << 20) : len;
-		if (PQputCopyData(p->conns[0], buf, (int)n) != 1)
+		if (pq.putCopyData(p->conns[0], buf, (int)n) != 1)
 			return pg_fail(p, p->conns[0], NULL, "copy", err);
 	}
 	return 0;
@@ -839,16 +950,16 @@ pg_tgt_copy_end(struct dsim_dbstream_target *tgt, const char *abort_why,
 	PGresult *res;
 	int rc = 0;
 
-	if (PQputCopyEnd(conn, abort_why) != 1)
+	if (pq.putCopyEnd(conn, abort_why) != 1)
 		return pg_fail(p, conn, NULL, "copy", err);
-	res = PQgetResult(conn);
-	if (abort_why == NULL && PQresultStatus(res) != PGRES_COMMAND_OK)
+	res = pq.getResult(conn);
+	if (abort_why == NULL && pq.resultStatus(res) != PGRES_COMMAND_OK)
 		rc = pg_fail(p, conn, res, "copy", err);
 	else if (abort_why == NULL)
-		*rows = strtoull(PQcmdTuples(res), NULL, 10);
-	PQclear(res);
-	while ((res = PQgetResult(conn)) != NULL)
-		PQclear(res);
+		*rows = strtoull(pq.cmdTuples(res), NULL, 10);
+	pq.clear(res);
+	while ((res = pq.getResult(conn)) != NULL)
+		pq.clear(res);
 	return rc;
 }
 
