@@ -245,8 +245,8 @@ backup_repos(struct backup *b, struct dsim_error *err)
 	} else {
 		if (snprintf(b->repo, sizeof b->repo, "%s/backups",
 		    b->cli.st.dir) >= (int)sizeof b->repo)
-			return dsim_error_set(err, DSIM_EX_CONFIG, b->cli.st.dir,
-			    "path is too long");
+			return dsim_error_set(err, DSIM_EX_CONFIG,
+			    b->cli.st.dir, "path is too long");
 		b->o.repo = b->repo;
 	}
 	if (b->o.copy_to != NULL || !b->cli.loaded ||

@@ -26,7 +26,7 @@ static const struct dsim_opt chaos_opts[] = {
 	{ OPT_INSTANCES, "instances", "N", "crash: how many ready instances" },
 	{ OPT_MS, "ms", "N", "latency: milliseconds added to every request" },
 	{ OPT_TARGET, "target", "NODE", "memory-leak, disk-fill, cpu-hog, "
-	    "network-partition: the one node hit (default every app instance)" },
+	    "network-partition: the node hit (default every app instance)" },
 	{ OPT_MIB, "mib-per-minute", "N", "memory-leak: growth (default 16)" },
 	{ OPT_PERCENT, "percent-per-minute", "N", "disk-fill: growth of the "
 	    "disk's use (default 1)" },
@@ -227,9 +227,10 @@ chaos_operands(struct chaos *c, int argc, char **argv)
 			    "bad-release, crash, latency, memory-leak, "
 			    "disk-fill, cpu-hog or network-partition");
 		if ((c->fault.kind = dsim_fault_kind(argv[1])) < 0)
-			return dsim_log_usage("unknown fault '%s' (bad-release, "
-			    "crash, latency, memory-leak, disk-fill, cpu-hog "
-			    "or network-partition)", argv[1]);
+			return dsim_log_usage("unknown fault '%s' "
+			    "(bad-release, crash, latency, memory-leak, "
+			    "disk-fill, cpu-hog or network-partition)",
+			    argv[1]);
 		if (chaos_check_inject(c) != 0)
 			return DSIM_EX_USAGE;
 	} else if (strcmp(cmd, "clear") == 0) {

@@ -43,7 +43,7 @@ struct queue {
 	struct part	*head;
 	struct part	*tail;
 	int		 waiting;
-	int		 done;		/* its worker has pushed the last part */
+	int		 done;		/* the last part is pushed */
 };
 
 /* What the workers and the writer share. */

@@ -18,7 +18,7 @@ enum {
 	DSIM_CLI_MAX_FAILURES,
 	DSIM_CLI_DRY_RUN,
 	DSIM_CLI_SPEED,
-	DSIM_CLI_FIRST_OWN		/* programs number their own from here */
+	DSIM_CLI_FIRST_OWN		/* programs number theirs from here */
 };
 
 /* What dsim_cli_start does beyond opening stdout and the store. */
@@ -31,26 +31,29 @@ enum {
 	{ 'e', "env", "NAME", "the environment (default $DSIM_ENV or " \
 	    "production)" }
 #define DSIM_CLI_OPT_FORMAT \
-	{ DSIM_CLI_FORMAT, "format", "FMT", "records as json (default) or text" }
+	{ DSIM_CLI_FORMAT, "format", "FMT", \
+	    "records as json (default) or text" }
 #define DSIM_CLI_OPT_QUIET \
 	{ 'q', "quiet", NULL, "write no records, only errors" }
 #define DSIM_CLI_OPT_VERBOSE \
 	{ 'v', "verbose", NULL, "say what is done and why on stderr" }
 #define DSIM_CLI_OPT_WAIT \
-	{ DSIM_CLI_WAIT, "wait", NULL, "queue for the world's lock instead of " \
-	    "failing" }
+	{ DSIM_CLI_WAIT, "wait", NULL, \
+	    "queue for the world's lock instead of failing" }
 
 /* The options of a rollout, shared by dsim-deploy and dsim-rollback. */
 #define DSIM_CLI_OPTS_ROLLOUT \
 	{ DSIM_CLI_MAX_UNAVAILABLE, "max-unavailable", "N|P%", \
 	    "instances that may be unready at once (P% rounds down)" }, \
 	{ DSIM_CLI_MAX_SURGE, "max-surge", "N|P%", \
-	    "instances that may run beyond the desired count (P% rounds up)" }, \
+	    "instances that may run beyond the desired count " \
+	    "(P% rounds up)" }, \
 	{ DSIM_CLI_HEALTH_TIMEOUT, "health-timeout", "DUR", \
 	    "time a new instance has to pass its checks" }, \
 	{ DSIM_CLI_MAX_FAILURES, "max-failures", "N|P%", \
 	    "new instances that may fail before rolling back (default 0)" }, \
-	{ DSIM_CLI_DRY_RUN, "dry-run", NULL, "write the plan, change nothing" }, \
+	{ DSIM_CLI_DRY_RUN, "dry-run", NULL, \
+	    "write the plan, change nothing" }, \
 	{ DSIM_CLI_SPEED, "speed", "X", \
 	    "pace the clock: X simulated seconds per second" }
 

@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 
 #include <curl/curl.h>
 
+#include "dynlib.h"
 #include "http.h"
 
 /*
@@ -34,10 +34,7 @@ static char http_missing[256];		/* why libcurl could not be had */
 static void
 http_load(void)
 {
-	static const struct {
-		const char	*name;
-		void		*slot;
-	} syms[] = {
+	static const struct dsim_dynlib_sym syms[] = {
 		{ "curl_global_init", &lc.global_init },
 		{ "curl_easy_init", &lc.easy_init },
 		{ "curl_easy_setopt", &lc.easy_setopt },
@@ -48,23 +45,11 @@ http_load(void)
 		{ "curl_slist_append", &lc.slist_append },
 		{ "curl_slist_free_all", &lc.slist_free_all },
 	};
-	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL), *sym;
-	size_t i;
+	size_t n = sizeof syms / sizeof syms[0];
 
-	if (h == NULL) {
-		snprintf(http_missing, sizeof http_missing,
-		    "cannot load libcurl: %s", dlerror());
-		return;
-	}
-	for (i = 0; i < sizeof syms / sizeof syms[0]; i++) {
-		if ((sym = dlsym(h, syms[i].name)) == NULL) {
-			snprintf(http_missing, sizeof http_missing,
-			    "libcurl lacks %s", syms[i].name);
-			return;
-		}
-		memcpy(syms[i].slot, &sym, sizeof sym);
-	}
-	lc.global_init(CURL_GLOBAL_DEFAULT);
+	if (dsim_dynlib_open("libcurl.so.4", syms, n, http_missing,
+	    sizeof http_missing) == 0)
+		lc.global_init(CURL_GLOBAL_DEFAULT);
 }
 
 /* Whether libcurl is there to use; 0, or 69 saying why not. */

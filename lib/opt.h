@@ -10,9 +10,9 @@
  * --help and the completions' word lists are all made from it.
  */
 struct dsim_opt {
-	int		 key;		/* a letter for a short option, or >255 */
+	int		 key;		/* a short option's letter, or >255 */
 	const char	*name;		/* long name, without the dashes */
-	const char	*arg;		/* the value's name in --help; NULL: none */
+	const char	*arg;		/* the value's name; NULL: none */
 	const char	*help;		/* one line for --help */
 };
 

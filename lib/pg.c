@@ -1,7 +1,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -14,6 +13,7 @@
 
 #include <libpq-fe.h>
 
+#include "dynlib.h"
 #include "pg.h"
 
 /*
@@ -58,10 +58,7 @@ static char pg_missing[256];		/* why libpq could not be had */
 static void
 pg_load(void)
 {
-	static const struct {
-		const char	*name;
-		void		*slot;
-	} syms[] = {
+	static const struct dsim_dynlib_sym syms[] = {
 		{ "PQclear", &pq.clear },
 		{ "PQcmdTuples", &pq.cmdTuples },
 		{ "PQconnectdb", &pq.connectdb },
@@ -91,22 +88,9 @@ pg_load(void)
 		{ "PQstatus", &pq.status },
 		{ "PQuser", &pq.user },
 	};
-	void *h = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL), *sym;
-	size_t i;
+	size_t n = sizeof syms / sizeof syms[0];
 
-	if (h == NULL) {
-		snprintf(pg_missing, sizeof pg_missing,
-		    "cannot load libpq: %s", dlerror());
-		return;
-	}
-	for (i = 0; i < sizeof syms / sizeof syms[0]; i++) {
-		if ((sym = dlsym(h, syms[i].name)) == NULL) {
-			snprintf(pg_missing, sizeof pg_missing,
-			    "libpq lacks %s", syms[i].name);
-			return;
-		}
-		memcpy(syms[i].slot, &sym, sizeof sym);
-	}
+	dsim_dynlib_open("libpq.so.5", syms, n, pg_missing, sizeof pg_missing);
 }
 
 /* Whether libpq is there to use; 0, or 69 naming subject and why not. */
@@ -681,8 +665,8 @@ pg_dump_choose(struct pg *p)
 
 	snprintf(p->pg_dump, sizeof p->pg_dump, "pg_dump");
 	for (; major >= 9 && major < 40; major++) {
-		snprintf(path, sizeof path, "/usr/lib/postgresql/%d/bin/pg_dump",
-		    major);
+		snprintf(path, sizeof path,
+		    "/usr/lib/postgresql/%d/bin/pg_dump", major);
 		if (access(path, X_OK) == 0) {
 			snprintf(p->pg_dump, sizeof p->pg_dump, "%s", path);
 			return;

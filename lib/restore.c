@@ -145,7 +145,8 @@ restore_plan(struct reader *rd, struct dsim_error *err)
 		if (!restore_safe(s->name))
 			return restore_unsafe(s->name, err);
 		s->size = (uint64_t)size;
-		s->role = i == 0 ? ROLE_PRE : i + 1 == n ? ROLE_POST : ROLE_DATA;
+		s->role = i == 0 ? ROLE_PRE : i + 1 == n ? ROLE_POST :
+		    ROLE_DATA;
 		if (s->role == ROLE_DATA && restore_place(rd, s) != 0)
 			return dsim_error_set(err, DSIM_EX_DATAERR, s->name,
 			    "member belongs to no table in the manifest");

@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -10,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "dynlib.h"
 #include "sha256.h"
 
 /*
@@ -32,10 +32,7 @@ static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 static void
 sha256_load(void)
 {
-	static const struct {
-		const char	*name;
-		void		*slot;
-	} syms[] = {
+	static const struct dsim_dynlib_sym syms[] = {
 		{ "EVP_MD_CTX_new", &evp.ctx_new },
 		{ "EVP_MD_CTX_free", &evp.ctx_free },
 		{ "EVP_sha256", &evp.sha256 },
@@ -43,16 +40,11 @@ sha256_load(void)
 		{ "EVP_DigestUpdate", &evp.update },
 		{ "EVP_DigestFinal_ex", &evp.final },
 	};
-	void *h = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL), *sym;
-	size_t i;
+	size_t n = sizeof syms / sizeof syms[0];
+	char why[256];
 
-	if (h == NULL)
+	if (dsim_dynlib_open("libcrypto.so.3", syms, n, why, sizeof why) != 0)
 		abort();
-	for (i = 0; i < sizeof syms / sizeof syms[0]; i++) {
-		if ((sym = dlsym(h, syms[i].name)) == NULL)
-			abort();
-		memcpy(syms[i].slot, &sym, sizeof sym);
-	}
 }
 
 /* Start a digest; memory exhaustion ends the program, as elsewhere. */

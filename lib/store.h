@@ -20,13 +20,13 @@ struct dsim_store {
 	char		 home[PATH_MAX];	/* the state home */
 	char		 dir[PATH_MAX];		/* home/ENV */
 	char		 env[65];
-	char		 program[64];		/* who changes it, for the journal */
+	char		 program[64];		/* who changes it */
 	char		 actor[128];
 	int		 lockfd;		/* -1 unless the lock is held */
 	uint64_t	 seq;			/* the last journal entry's */
 	off_t		 journal_end;		/* after the last whole entry */
 	uint64_t	 journal_line;		/* lines before journal_end */
-	struct dsim_instance *base;		/* instances as last committed */
+	struct dsim_instance *base;		/* as last committed */
 	size_t		 nbase;
 };
 

@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -12,6 +11,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "dynlib.h"
 #include "tarball.h"
 
 #define TARBALL_BLOCK	(256 * 1024)
@@ -39,9 +39,12 @@ static struct {
 	__typeof__(archive_read_new)	*read_new;
 	__typeof__(archive_read_next_header)	*read_next_header;
 	__typeof__(archive_read_open)	*read_open;
-	__typeof__(archive_read_support_filter_gzip)	*read_support_filter_gzip;
-	__typeof__(archive_read_support_filter_zstd)	*read_support_filter_zstd;
-	__typeof__(archive_read_support_format_tar)	*read_support_format_tar;
+	__typeof__(archive_read_support_filter_gzip)
+			*read_support_filter_gzip;
+	__typeof__(archive_read_support_filter_zstd)
+			*read_support_filter_zstd;
+	__typeof__(archive_read_support_format_tar)
+			*read_support_format_tar;
 	__typeof__(archive_set_error)	*set_error;
 	__typeof__(archive_write_add_filter_gzip)	*write_add_filter_gzip;
 	__typeof__(archive_write_add_filter_none)	*write_add_filter_none;
@@ -52,9 +55,12 @@ static struct {
 	__typeof__(archive_write_header)	*write_header;
 	__typeof__(archive_write_new)	*write_new;
 	__typeof__(archive_write_open)	*write_open;
-	__typeof__(archive_write_set_bytes_in_last_block)	*write_set_bytes_in_last_block;
-	__typeof__(archive_write_set_filter_option)	*write_set_filter_option;
-	__typeof__(archive_write_set_format_pax_restricted)	*write_set_format_pax_restricted;
+	__typeof__(archive_write_set_bytes_in_last_block)
+			*write_set_bytes_in_last_block;
+	__typeof__(archive_write_set_filter_option)
+			*write_set_filter_option;
+	__typeof__(archive_write_set_format_pax_restricted)
+			*write_set_format_pax_restricted;
 } la;
 static pthread_once_t tarball_once = PTHREAD_ONCE_INIT;
 static char tarball_missing[256];	/* why libarchive could not be had */
@@ -63,10 +69,7 @@ static char tarball_missing[256];	/* why libarchive could not be had */
 static void
 tarball_load(void)
 {
-	static const struct {
-		const char	*name;
-		void		*slot;
-	} syms[] = {
+	static const struct dsim_dynlib_sym syms[] = {
 		{ "archive_entry_clear", &la.entry_clear },
 		{ "archive_entry_filetype", &la.entry_filetype },
 		{ "archive_entry_free", &la.entry_free },
@@ -84,9 +87,12 @@ tarball_load(void)
 		{ "archive_read_new", &la.read_new },
 		{ "archive_read_next_header", &la.read_next_header },
 		{ "archive_read_open", &la.read_open },
-		{ "archive_read_support_filter_gzip", &la.read_support_filter_gzip },
-		{ "archive_read_support_filter_zstd", &la.read_support_filter_zstd },
-		{ "archive_read_support_format_tar", &la.read_support_format_tar },
+		{ "archive_read_support_filter_gzip",
+		    &la.read_support_filter_gzip },
+		{ "archive_read_support_filter_zstd",
+		    &la.read_support_filter_zstd },
+		{ "archive_read_support_format_tar",
+		    &la.read_support_format_tar },
 		{ "archive_set_error", &la.set_error },
 		{ "archive_write_add_filter_gzip", &la.write_add_filter_gzip },
 		{ "archive_write_add_filter_none", &la.write_add_filter_none },
@@ -97,26 +103,17 @@ tarball_load(void)
 		{ "archive_write_header", &la.write_header },
 		{ "archive_write_new", &la.write_new },
 		{ "archive_write_open", &la.write_open },
-		{ "archive_write_set_bytes_in_last_block", &la.write_set_bytes_in_last_block },
-		{ "archive_write_set_filter_option", &la.write_set_filter_option },
-		{ "archive_write_set_format_pax_restricted", &la.write_set_format_pax_restricted },
+		{ "archive_write_set_bytes_in_last_block",
+		    &la.write_set_bytes_in_last_block },
+		{ "archive_write_set_filter_option",
+		    &la.write_set_filter_option },
+		{ "archive_write_set_format_pax_restricted",
+		    &la.write_set_format_pax_restricted },
 	};
-	void *h = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL), *sym;
-	size_t i;
+	size_t n = sizeof syms / sizeof syms[0];
 
-	if (h == NULL) {
-		snprintf(tarball_missing, sizeof tarball_missing,
-		    "cannot load libarchive: %s", dlerror());
-		return;
-	}
-	for (i = 0; i < sizeof syms / sizeof syms[0]; i++) {
-		if ((sym = dlsym(h, syms[i].name)) == NULL) {
-			snprintf(tarball_missing, sizeof tarball_missing,
-			    "libarchive lacks %s", syms[i].name);
-			return;
-		}
-		memcpy(syms[i].slot, &sym, sizeof sym);
-	}
+	dsim_dynlib_open("libarchive.so.13", syms, n, tarball_missing,
+	    sizeof tarball_missing);
 }
 
 /* Whether libarchive is there to use; 0, or 69 naming path and why not. */

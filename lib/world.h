@@ -46,8 +46,8 @@ struct dsim_revision {
 	int		 number;
 	char		 version[DSIM_VERSION_MAX];
 	dsim_ms		 created;
-	char		 cause[32];	/* init, deploy, rollback, auto-rollback */
-	char		 status[16];	/* in_progress, succeeded, failed, ... */
+	char		 cause[32];	/* init, deploy, rollback, ... */
+	char		 status[16];	/* in_progress, succeeded, ... */
 };
 
 /* A database node of the world. */
@@ -81,8 +81,8 @@ struct dsim_fault {
 	double		 rate;		/* bad-release failure rate */
 	int64_t		 count;		/* crash: instances taken down */
 	int64_t		 ms;		/* latency */
-	double		 amount;	/* leak MiB/min, fill %/min, hog ratio */
-	char		 target[32];	/* the node it hits; "": every app one */
+	double		 amount;	/* MiB/min, %/min or CPU ratio */
+	char		 target[32];	/* its node; "": every app */
 };
 
 /* The facts of an environment that the simulation reads, from its config. */
@@ -95,7 +95,7 @@ struct dsim_config {
 	double		 capacity_rps;	/* what one instance serves */
 	double		 peak_utilization; /* peak load over capacity */
 	double		 noise;		/* relative spread of the load */
-	double		 demand;	/* instances the load is made for; 0: all */
+	double		 demand;	/* load sized for; 0: replicas */
 	dsim_ms		 startup;	/* an instance's start-up time */
 	dsim_ms		 startup_jitter;
 	dsim_ms		 health_interval;
